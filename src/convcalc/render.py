@@ -1,0 +1,56 @@
+"""Rich renderings of results. The only core-facing module that imports rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from .formatting import count, si
+
+__all__ = ["layer_table"]
+
+
+def _options_text(options: dict[str, Any]) -> str:
+    return "  ".join(f"{k}={_value(v)}" for k, v in options.items())
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _shape(dims: list[int]) -> str:
+    return "×".join(str(d) for d in dims)
+
+
+def layer_table(doc: dict[str, Any]) -> Table:
+    """One layer's document (see :mod:`convcalc.report`) as a two-column table."""
+    title = Text.assemble((doc["kind"], "bold"), "  ", _options_text(doc["options"]))
+    table = Table(title=title, title_justify="left", show_header=False, min_width=len(title))
+    table.add_column("what", style="dim")
+    table.add_column("value", justify="right")
+    axes = "C×H×W" if doc["layout"] == "chw" else "H×W×C"
+    table.add_row(f"input {axes}", _shape(doc["input"]))
+    for other in doc.get("others", ()):
+        table.add_row("with", _shape(other))
+    table.add_row(f"output {axes}", Text(_shape(doc["output"]), style="bold cyan"))
+    params = doc["params"]
+    table.add_row("params", Text(count(params["total"]), style="bold"))
+    table.add_row("  trainable", count(params["trainable"]))
+    table.add_row("  non-trainable", count(params["non_trainable"]))
+    macs = doc["macs"]
+    table.add_row("MACs", count(macs) + (f"  ({si(macs)})" if macs >= 1000 else ""))
+    pad = doc.get("padding")
+    if pad is not None and doc["options"].get("padding") == "same":
+        table.add_row(
+            "same padding",
+            f"top {pad['top']}, bottom {pad['bottom']}, left {pad['left']}, right {pad['right']}",
+        )
+    return table
