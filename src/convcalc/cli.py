@@ -5,17 +5,20 @@ Exit codes: 0 success; 1 a check failed (reserved for ``--verify`` and
 """
 
 
+import io
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from .errors import ConvCalcError, InputError
 from .layers import Kind, apply, canonical_kind, make_layer, spec_class
+from .model import DType
 from .shapes import Layout, Shape, parse_shape
 
 __all__ = ["app", "main"]
@@ -46,6 +49,15 @@ class Format(str, Enum):
     JSON = "json"
 
 
+class ModelFormat(str, Enum):
+    """How ``model`` prints its summary."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
 @contextmanager
 def reported_errors() -> Iterator[None]:
     """Turn a :class:`ConvCalcError` into one sentence on stderr and exit 2."""
@@ -53,8 +65,12 @@ def reported_errors() -> Iterator[None]:
         yield
     except ConvCalcError as error:
         from rich.console import Console
+        from rich.text import Text
 
-        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {error.message}", markup=True)
+        # Text, not markup: messages quote values such as '[h, w]' that markup
+        # would swallow; soft_wrap keeps the sentence on one line for grep.
+        message = Text.assemble(("error:", "bold red"), " ", error.message)
+        Console(stderr=True, highlight=False).print(message, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -68,7 +84,8 @@ def _numbers(flag: str, text: str, *, floats: bool = False, lengths: tuple[int, 
         values = [float(p) if floats and not p.isdigit() else int(p) for p in parts]
     except ValueError:
         shapes = {1: "a number", 2: "two like 3x5", 4: "four like 1,1,2,2"}
-        wanted = ", ".join(shapes[n] for n in lengths)
+        *first, last = (shapes[n] for n in lengths)
+        wanted = f"{', '.join(first)} or {last}" if first else last
         raise InputError(f"{flag} {text!r} is not understood; give {wanted}") from None
     if len(values) not in lengths:
         raise InputError(f"{flag} {text!r} has {len(values)} numbers; give {' or '.join(map(str, lengths))}")
@@ -218,6 +235,114 @@ def _print_layer(spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layo
     console.print(layer_table(doc))
     for line in explanation or ():
         console.print(line, markup=False, soft_wrap=True)
+
+
+_SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": ModelFormat.MARKDOWN}
+
+
+@app.command()
+def model(
+    source: Annotated[str, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)],
+    depth: Annotated[int | None, typer.Option("--depth", "-d", min=0, help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
+    layout: Annotated[Layout, typer.Option("--layout", help="Axis order to print shapes.")] = Layout.HWC,
+    fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal (.svg and .html export the table).", show_default=False, dir_okay=False)] = None,
+    dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
+) -> None:
+    """A whole network: per-layer shapes, parameters and MACs, with totals.
+
+    [dim]Example: convcalc model resnet50 --depth 1[/]
+    """
+    with reported_errors():
+        from .catalog import resolve
+        from .loader import load_model
+        from .model import analyse
+
+        summary = analyse(load_model(resolve(source)), dtype)
+        suffix = output.suffix.lower() if output else ""
+        chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
+        _print_model(summary, depth, layout, chosen, output)
+
+
+def _print_model(summary: Any, depth: int | None, layout: Layout, fmt: ModelFormat, output: Path | None) -> None:
+    from . import report
+
+    if fmt is ModelFormat.JSON:
+        import json
+
+        text = json.dumps(report.model_document(summary, layout), indent=2) + "\n"
+    elif fmt is ModelFormat.CSV:
+        text = report.model_csv(report.display_rows(summary, depth), layout)
+    elif fmt is ModelFormat.MARKDOWN:
+        text = report.model_markdown(summary, report.display_rows(summary, depth), layout)
+    else:
+        from rich.console import Console
+
+        from .render import model_table
+
+        table = model_table(summary, report.display_rows(summary, depth), layout)
+        if output is None:
+            console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+            console.print(table)
+            return
+        console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
+        console.print(table)
+        suffix = output.suffix.lower()
+        if suffix == ".svg":
+            text = console.export_svg(title=f"convcalc model {summary.model.name}")
+        elif suffix in (".html", ".htm"):
+            text = console.export_html()
+        else:
+            text = console.export_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomically(output, text)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, so a failure leaves no half-written file."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"--output {str(path)!r}: folder {str(folder)!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as error:
+        if "tmp" in locals() and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"--output {str(path)!r} cannot be written ({error.strerror})") from None
+
+
+@app.command()
+def models() -> None:
+    """List the bundled models, usable by name with 'convcalc model'."""
+    with reported_errors():
+        from rich.console import Console
+
+        from .catalog import bundled
+        from .loader import load_model
+        from .model import analyse
+        from .render import models_table
+
+        entries = []
+        for name, path in bundled().items():
+            summary = analyse(load_model(path))
+            entries.append((name, summary.model.description, summary))
+        Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(models_table(entries))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft-07) of architecture files."""
+    from importlib.resources import files
+
+    sys.stdout.write((files("convcalc") / "schema.json").read_text(encoding="utf-8"))
 
 
 def main() -> None:

@@ -111,11 +111,16 @@ def _window_lines(windows: tuple[Window, Window], mode: str) -> list[str]:
     for w in windows:
         if mode == "same":
             out = -(-w.size // w.stride)
-            total = w.pad_before + w.pad_after
+            # The raw total can be negative (stride > kernel); it is then clamped to 0.
+            total = (out - 1) * w.stride + w.span - w.size
+            split = (
+                f"→ {w.pad_before} before, {w.pad_after} after"
+                if total >= 0
+                else "< 0 → no padding"
+            )
             lines.append(
                 f"{w.axis}: same padding → ⌈{w.size} / {w.stride}⌉ = {out}; "
-                f"padding ({out} − 1)·{w.stride} + {w.span} − {w.size} = {total} "
-                f"→ {w.pad_before} before, {w.pad_after} after"
+                f"padding ({out} − 1)·{w.stride} + {w.span} − {w.size} = {_signed(total)} {split}"
             )
         lines.append(f"{w.axis}: {_window_formula(w)}")
         lines.extend(f"   {note}" for note in _window_notes(w))
@@ -157,15 +162,19 @@ def _window_notes(w: Window) -> list[str]:
                 notes.append("rounded up (ceil_mode): the last window overhangs the end")
             else:
                 start = w.out * w.stride
+                where = ", in the right padding" if start < w.padded else ""
+                lost = ""
+                if w.dropped:
+                    lost = f"; then {_rows(w.dropped, unit)} {'are' if w.dropped > 1 else 'is'} read by no window"
                 notes.append(
                     f"rounded up (ceil_mode), but that last window would start at padded "
-                    f"position {start}, in the right padding past the input "
-                    f"({w.pad_before}–{w.pad_before + w.size - 1}), so PyTorch drops it"
+                    f"position {start}, past the input "
+                    f"({w.pad_before}–{w.pad_before + w.size - 1}){where}, so PyTorch drops it{lost}"
                 )
         else:
             missing = w.stride - (w.padded - w.span) % w.stride
             if w.dropped:
-                plural = f"{w.dropped} input {unit}s" if w.dropped > 1 else f"the last input {unit}"
+                plural = _rows(w.dropped, unit)
                 notes.append(
                     f"{q} is rounded down: {plural} ({w.axis}={w.size}) "
                     f"{'are' if w.dropped > 1 else 'is'} covered by no window and dropped"
@@ -180,10 +189,21 @@ def _window_notes(w: Window) -> list[str]:
     return notes
 
 
+def _rows(n: int, unit: str) -> str:
+    """'the last input row' or '3 input rows'."""
+    return f"{n} input {unit}s" if n > 1 else f"the last input {unit}"
+
+
+def _signed(n: int) -> str:
+    """An integer with a typographic minus, as in the formulas: −1."""
+    return f"−{-n}" if n < 0 else str(n)
+
+
 def _decimal(q: Fraction) -> str:
-    """113.5, 56.333…: enough digits to show the fraction is not whole."""
-    text = f"{float(q):.3f}".rstrip("0").rstrip(".")
-    return text if Fraction(text) == q else text + "…"
+    """113.5, 56.333…, −0.5: enough digits to show the fraction is not whole."""
+    text = f"{float(abs(q)):.3f}".rstrip("0").rstrip(".")
+    sign = "−" if q < 0 else ""
+    return sign + (text if Fraction(text) == abs(q) else text + "…")
 
 
 def _conv_params(spec: Conv2d, channels: int, total: int) -> str:

@@ -6,6 +6,8 @@
 '118.0 M'
 >>> si(4_089_184_256)
 '4.09 G'
+>>> si(999_999)         # 999.999 k rounds to 1000.0 k, so the next unit
+'1.0 M'
 >>> si(950)
 '950'
 >>> binary_bytes(102_760_448)
@@ -22,21 +24,26 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
-def _scaled(n: float, base: int, units: tuple[str, ...]) -> tuple[float, str]:
-    value = float(n)
-    unit = units[0]
-    for unit in units:
-        if abs(value) < base:
-            break
+def _scaled(n: int, base: int, units: tuple[str, ...]) -> str:
+    """``n`` in the largest unit that keeps it below ``base``, as '1.5 k'.
+
+    The unit is chosen after rounding, so 999,999 reads '1.0 M', not '1000.0 k'.
+    """
+    value, i = float(n), 0
+    while abs(value) >= base and i < len(units) - 1:
         value /= base
-    else:  # pragma: no cover - beyond the largest unit
-        value *= base
-    return value, unit
+        i += 1
+    text = _short(value)
+    if abs(float(text)) >= base and i < len(units) - 1:
+        value /= base
+        i += 1
+        text = _short(value)
+    return f"{text} {units[i]}"
 
 
 def _short(value: float) -> str:
     """Three significant digits, at least one decimal: 4.09, 98.0, 118.0."""
-    text = f"{value:.3g}" if value < 100 else f"{value:.1f}"
+    text = f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
     return text if "." in text else f"{value:.1f}"
 
 
@@ -44,13 +51,11 @@ def si(n: int) -> str:
     """Three significant digits with k, M, G, T (powers of 1000)."""
     if abs(n) < 1000:
         return str(n)
-    value, unit = _scaled(n, 1000, ("", "k", "M", "G", "T", "P"))
-    return f"{_short(value)} {unit}"
+    return _scaled(n, 1000, ("", "k", "M", "G", "T", "P"))
 
 
 def binary_bytes(n: int) -> str:
     """Bytes in B, KiB, MiB, GiB (powers of 1024), three significant digits."""
     if n < 1024:
         return f"{n} B"
-    value, unit = _scaled(n, 1024, ("B", "KiB", "MiB", "GiB", "TiB"))
-    return f"{_short(value)} {unit}"
+    return _scaled(n, 1024, ("B", "KiB", "MiB", "GiB", "TiB"))

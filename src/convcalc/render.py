@@ -9,7 +9,7 @@ from rich.text import Text
 
 from .formatting import count, si
 
-__all__ = ["layer_table"]
+__all__ = ["layer_table", "model_table", "models_table"]
 
 
 def _options_text(options: dict[str, Any]) -> str:
@@ -53,4 +53,49 @@ def layer_table(doc: dict[str, Any]) -> Table:
             "same padding",
             f"top {pad['top']}, bottom {pad['bottom']}, left {pad['left']}, right {pad['right']}",
         )
+    return table
+
+
+def model_table(summary: Any, rows: list[Any], layout: Any) -> Table:
+    """A model's rows (see :func:`convcalc.report.display_rows`) as a table."""
+    from .report import totals_lines
+
+    axes = "C×H×W" if layout.value == "chw" else "H×W×C"
+    table = Table(
+        title=Text.assemble((summary.model.name, "bold"), f"  {summary.model.description}"),
+        title_justify="left",
+        caption="\n".join(f"{label}: {value}" for label, value in totals_lines(summary)),
+        caption_justify="left",
+    )
+    table.add_column("layer")
+    table.add_column("kind", style="dim")
+    table.add_column(f"output {axes}", justify="right", style="cyan")
+    table.add_column("trainable", justify="right")
+    table.add_column("non-trainable", justify="right")
+    table.add_column("MACs", justify="right")
+    for r in rows:
+        style = "bold" if r.is_group else None
+        table.add_row(
+            "  " * r.level + r.name,
+            r.kind,
+            r.output.format(layout),
+            count(r.trainable),
+            count(r.non_trainable),
+            count(r.macs),
+            style=style,
+        )
+    return table
+
+
+def models_table(entries: list[tuple[str, str, Any]]) -> Table:
+    """The bundled models: name, description, input and totals."""
+    table = Table(title="bundled models (use the name or a path)", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("input", justify="right")
+    table.add_column("params", justify="right")
+    table.add_column("MACs", justify="right")
+    table.add_column("description")
+    for name, description, summary in entries:
+        t = summary.totals
+        table.add_row(name, summary.model.input.format(), count(t.params), si(t.macs), description)
     return table

@@ -15,12 +15,23 @@ of a merge; ``explain`` the arithmetic lines when asked for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
+from .formatting import binary_bytes, si
 from .layers import LayerResult, LayerSpec
+from .model import INPUT, Summary
 from .shapes import Layout, Shape
 
-__all__ = ["layer_document", "resolved_padding"]
+__all__ = [
+    "DisplayRow",
+    "display_rows",
+    "layer_document",
+    "model_csv",
+    "model_document",
+    "model_markdown",
+    "resolved_padding",
+    "totals_lines",
+]
 
 
 def resolved_padding(spec: LayerSpec, x: Shape) -> dict[str, int] | None:
@@ -60,3 +71,167 @@ def layer_document(
     if explanation is not None:
         doc["explain"] = explanation
     return doc
+
+
+# ------------------------------------------------------------------ models
+
+
+class DisplayRow(NamedTuple):
+    """A line of a model table: a layer, or a group of layers (a block)."""
+
+    name: str
+    kind: str
+    level: int
+    """Nesting depth: 0 at the top, 1 inside one group, …"""
+    output: Shape
+    trainable: int
+    non_trainable: int
+    macs: int
+    is_group: bool
+
+
+def display_rows(summary: Summary, depth: int | None = None) -> list[DisplayRow]:
+    """Rows in execution order with a header row opening each group.
+
+    Groups nested ``depth`` deep are shown as one row each, their layers
+    hidden; ``None`` shows everything.
+    """
+    groups = _group_totals(summary)
+    out: list[DisplayRow] = []
+    open_path: tuple[str, ...] = ()
+    for row in summary.rows:
+        path = row.node.path
+        common = 0
+        while common < min(len(path), len(open_path)) and path[common] == open_path[common]:
+            common += 1
+        for level in range(common, len(path)):
+            if depth is not None and level > depth:
+                break
+            name = path[level]
+            g = groups[name]
+            out.append(DisplayRow(name, summary.model.groups.get(name, "group"), level, g.output, g.trainable, g.non_trainable, g.macs, True))
+        open_path = path
+        if depth is not None and len(path) > depth:
+            continue
+        r = row.result
+        out.append(DisplayRow(row.node.name, row.node.spec.kind, len(path), r.output, r.trainable, r.non_trainable, r.macs, False))
+    return out
+
+
+class _GroupTotal(NamedTuple):
+    output: Shape
+    trainable: int
+    non_trainable: int
+    macs: int
+
+
+def _group_totals(summary: Summary) -> dict[str, _GroupTotal]:
+    totals: dict[str, _GroupTotal] = {}
+    for row in summary.rows:
+        r = row.result
+        for name in row.node.path:
+            t = totals.get(name)
+            if t is None:
+                totals[name] = _GroupTotal(r.output, r.trainable, r.non_trainable, r.macs)
+            else:
+                totals[name] = _GroupTotal(r.output, t.trainable + r.trainable, t.non_trainable + r.non_trainable, t.macs + r.macs)
+    return totals
+
+
+def model_document(summary: Summary, layout: Layout) -> dict[str, Any]:
+    """The stable JSON document of ``convcalc model --format json``."""
+    model, totals = summary.model, summary.totals
+    names = {i: node.name for i, node in enumerate(model.nodes)}
+    names[INPUT] = "input"
+    groups = _group_totals(summary)
+    return {
+        "name": model.name,
+        "description": model.description,
+        "layout": layout.value,
+        "dtype": totals.dtype.value,
+        "input": list(model.input.ordered(layout)),
+        "output": list(summary.output.ordered(layout)),
+        "layers": [
+            {
+                "name": row.node.name,
+                "kind": row.node.spec.kind,
+                "inputs": [names[i] for i in row.node.inputs],
+                "output": list(row.result.output.ordered(layout)),
+                "params": {"trainable": row.result.trainable, "non_trainable": row.result.non_trainable},
+                "macs": row.result.macs,
+                "options": row.node.spec.options(),
+                "groups": list(row.node.path),
+            }
+            for row in summary.rows
+        ],
+        "groups": [
+            {
+                "name": name,
+                "kind": model.groups.get(name, "group"),
+                "output": list(g.output.ordered(layout)),
+                "params": {"trainable": g.trainable, "non_trainable": g.non_trainable},
+                "macs": g.macs,
+            }
+            for name, g in groups.items()
+        ],
+        "totals": {
+            "params": totals.params,
+            "trainable_params": totals.trainable_params,
+            "non_trainable_params": totals.non_trainable_params,
+            "macs": totals.macs,
+            "param_bytes": totals.param_bytes,
+            "activation_bytes": totals.activation_bytes,
+            "peak_activation_bytes": totals.peak_activation_bytes,
+            "input_bytes": totals.input_bytes,
+        },
+    }
+
+
+CSV_COLUMNS = ("name", "kind", "level", "group", "output", "trainable", "non_trainable", "macs")
+
+
+def model_csv(rows: list[DisplayRow], layout: Layout) -> str:
+    """Rows as CSV (output shapes as ``112x112x64``)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        shape = "x".join(map(str, r.output.ordered(layout)))
+        writer.writerow([r.name, r.kind, r.level, str(r.is_group).lower(), shape, r.trainable, r.non_trainable, r.macs])
+    return buffer.getvalue()
+
+
+def model_markdown(summary: Summary, rows: list[DisplayRow], layout: Layout) -> str:
+    """A GitHub-flavoured Markdown table with the totals under it."""
+    axes = "C×H×W" if layout is Layout.CHW else "H×W×C"
+    lines = [
+        f"## {summary.model.name}",
+        "",
+        f"| layer | kind | output ({axes}) | trainable | non-trainable | MACs |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        name = ("&nbsp;&nbsp;" * r.level) + (f"**{r.name}**" if r.is_group else r.name)
+        lines.append(
+            f"| {name} | {r.kind} | {r.output.format(layout)} | {r.trainable:,} | {r.non_trainable:,} | {r.macs:,} |"
+        )
+    lines.append("")
+    lines.extend(f"- {label}: {value}" for label, value in totals_lines(summary))
+    return "\n".join(lines) + "\n"
+
+
+def totals_lines(summary: Summary) -> list[tuple[str, str]]:
+    """(label, value) pairs of the totals shown under every model table."""
+    t = summary.totals
+    d = t.dtype.value
+    return [
+        ("params", f"{t.params:,} ({binary_bytes(t.param_bytes)} as {d})"),
+        ("trainable", f"{t.trainable_params:,}"),
+        ("non-trainable", f"{t.non_trainable_params:,}"),
+        ("MACs", f"{t.macs:,} ({si(t.macs)})"),
+        ("input", f"{summary.model.input.format()} ({binary_bytes(t.input_bytes)})"),
+        ("activations", f"{binary_bytes(t.activation_bytes)} all outputs, {binary_bytes(t.peak_activation_bytes)} peak live at inference"),
+    ]

@@ -1,0 +1,35 @@
+"""The architecture files bundled with convcalc, usable by name.
+
+``convcalc model resnet50`` finds ``convcalc/configs/resnet50.yaml`` inside
+the installed package, so the names work after a plain ``pip install``.
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["bundled", "resolve"]
+
+
+def bundled() -> dict[str, Path]:
+    """Bundled architecture names → their files, sorted by name."""
+    folder = Path(str(files("convcalc") / "configs"))
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve(name_or_path: str) -> Path:
+    """A path that exists, else a bundled name (with or without ``.yaml``)."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    known = bundled()
+    stem = name_or_path[:-5] if name_or_path.endswith(".yaml") else name_or_path
+    if stem in known and path.parent == Path("."):
+        return known[stem]
+    close = get_close_matches(stem, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; bundled models: {', '.join(known)}"
+    raise InputError(f"{name_or_path!r} is neither a file nor a bundled model{hint}")

@@ -1,0 +1,180 @@
+"""A whole network as a graph of layer specs, and its analysis.
+
+A :class:`Model` is a list of :class:`Node` in execution order; each node
+names the nodes it reads (``-1`` is the model input). :func:`analyse` walks
+the list once, inferring every output shape from its inputs, and returns a
+:class:`Summary` of per-layer rows whose totals are sums of those rows.
+Cost is linear in the number of layers.
+
+Memory (``dtype`` bytes per number):
+
+* parameter memory = total parameters × bytes;
+* activation memory = the sum of every layer's output, × bytes (what a
+  training step keeps for the backward pass, roughly);
+* peak activation memory = the largest set of tensors alive at once during
+  inference, executing layers in order, freeing a tensor after its last
+  reader, and never computing in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import NamedTuple
+
+from .errors import ConvCalcError
+from .layers import LayerResult, LayerSpec, apply
+from .shapes import Layout, Shape
+from .yamlnodes import Position
+
+__all__ = ["DType", "Model", "Node", "Row", "Summary", "Totals", "analyse"]
+
+INPUT = -1
+"""Index that stands for the model input in :attr:`Node.inputs`."""
+
+
+class DType(str, Enum):
+    """Number format used for memory figures."""
+
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    FLOAT64 = "float64"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        return {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One layer in the graph."""
+
+    name: str
+    """Unique, dotted by enclosing blocks: ``layer1.0.conv2d_1``."""
+    spec: LayerSpec
+    inputs: tuple[int, ...]
+    """Indices of the nodes read, in order; ``-1`` is the model input."""
+    path: tuple[str, ...] = ()
+    """Enclosing groups, outermost first: ``('layer1', 'layer1.0')``."""
+    trainable: bool = True
+    """False inside a frozen (``trainable: false``) layer or block."""
+    at: Position | None = None
+    """Where the layer is written, for messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A network: its input, its nodes and which node is the output."""
+
+    name: str
+    input: Shape
+    nodes: tuple[Node, ...]
+    output: int
+    layout: Layout = Layout.HWC
+    description: str = ""
+    groups: Mapping[str, str] = field(default_factory=dict)
+    """Group name → what it is (``'bottleneck'``, ``'residual'``)."""
+
+
+class Row(NamedTuple):
+    """One analysed layer."""
+
+    node: Node
+    inputs: tuple[Shape, ...]
+    result: LayerResult
+    """Counts as the layer defines them, with frozen layers' parameters moved
+    to non-trainable."""
+
+
+class Totals(NamedTuple):
+    """Sums over the rows, and memory at a given dtype."""
+
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    param_bytes: int
+    activation_bytes: int
+    peak_activation_bytes: int
+    input_bytes: int
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    model: Model
+    rows: tuple[Row, ...]
+    totals: Totals
+
+    @property
+    def output(self) -> Shape:
+        return self.rows[self.model.output].result.output if self.rows else self.model.input
+
+
+def _frozen(result: LayerResult) -> LayerResult:
+    return result._replace(trainable=0, non_trainable=result.params)
+
+
+def analyse(model: Model, dtype: DType = DType.FLOAT32) -> Summary:
+    """Infer every layer's output and counts; errors name the layer and place."""
+    shapes: list[Shape] = []
+    rows: list[Row] = []
+    for node in model.nodes:
+        inputs = tuple(model.input if i == INPUT else shapes[i] for i in node.inputs)
+        try:
+            result = apply(node.spec, *inputs)
+        except ConvCalcError as error:
+            where = f"{node.at}: " if node.at else ""
+            raise error.within(f"{where}layer {node.name!r} ({node.spec.kind})") from None
+        if not node.trainable:
+            result = _frozen(result)
+        shapes.append(result.output)
+        rows.append(Row(node, inputs, result))
+    return Summary(model, tuple(rows), _totals(model, rows, dtype))
+
+
+def _totals(model: Model, rows: list[Row], dtype: DType) -> Totals:
+    trainable = sum(r.result.trainable for r in rows)
+    non_trainable = sum(r.result.non_trainable for r in rows)
+    sizes = [r.result.output.size for r in rows]
+    return Totals(
+        params=trainable + non_trainable,
+        trainable_params=trainable,
+        non_trainable_params=non_trainable,
+        macs=sum(r.result.macs for r in rows),
+        param_bytes=(trainable + non_trainable) * dtype.bytes,
+        activation_bytes=sum(sizes) * dtype.bytes,
+        peak_activation_bytes=_peak_live(model, sizes) * dtype.bytes,
+        input_bytes=model.input.size * dtype.bytes,
+        dtype=dtype,
+    )
+
+
+def _peak_live(model: Model, sizes: list[int]) -> int:
+    """Largest number of elements alive at once when running in order.
+
+    A tensor lives from the step that makes it to its last reader (the model
+    output lives to the end). While a layer runs, its inputs and its output
+    are all alive.
+    """
+    last_use = {INPUT: -1}
+    for step, node in enumerate(model.nodes):
+        for i in node.inputs:
+            last_use[i] = step
+    last_use[model.output] = len(model.nodes)
+    dying: dict[int, list[int]] = {}
+    for tensor, step in last_use.items():
+        dying.setdefault(step, []).append(tensor)
+    live = model.input.size
+    peak = live
+    for step in range(len(model.nodes)):
+        live += sizes[step]
+        peak = max(peak, live)
+        for tensor in dying.get(step, ()):
+            live -= model.input.size if tensor == INPUT else sizes[tensor]
+        if step not in last_use:
+            live -= sizes[step]  # an output nobody reads is dropped at once
+    return peak
