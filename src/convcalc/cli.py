@@ -16,9 +16,9 @@ from typing import Annotated, Any
 
 import typer
 
+from .dtypes import DType
 from .errors import ConvCalcError, InputError
 from .layers import Kind, apply, canonical_kind, make_layer, spec_class
-from .model import DType
 from .shapes import Layout, Shape, parse_shape
 
 __all__ = ["app", "main"]
@@ -105,14 +105,15 @@ def _input_shape(
     given = (height, width, channels)
     if shape is not None:
         parsed = parse_shape(shape, layout)
-        if any(v is not None for v in given):
-            if parsed.dims != tuple(v for v in given if v is not None) and not (
-                parsed.is_map and all(v in (None, d) for v, d in zip(given, parsed.dims))
-            ):
-                raise InputError(
-                    f"input {shape!r} contradicts -H/-W/-C "
-                    f"({', '.join(f'{n}={v}' for n, v in zip('HWC', given) if v is not None)}); give one of them"
-                )
+        explicit = tuple(v for v in given if v is not None)
+        consistent = parsed.dims == explicit or (
+            parsed.is_map and all(v in (None, d) for v, d in zip(given, parsed.dims))
+        )
+        if explicit and not consistent:
+            raise InputError(
+                f"input {shape!r} contradicts -H/-W/-C "
+                f"({', '.join(f'{n}={v}' for n, v in zip('HWC', given) if v is not None)}); give one of them"
+            )
         return parsed
     if height is None and width is None and channels is None:
         raise InputError("no input shape: give it as 224x224x3 (H×W×C) or with -H, -W and -C")

@@ -52,13 +52,22 @@ def evaluate(text: str, params: Mapping[str, Any]) -> Any:
     source = text[1:].strip()
     try:
         tree = ast.parse(source, mode="eval")
-    except SyntaxError:
+        value = _eval(tree.body, params, text)
+    except (SyntaxError, ValueError):
         raise SpecError(f"expression {text!r} is not valid arithmetic") from None
-    value = _eval(tree.body, params, text)
+    except RecursionError:
+        raise SpecError(f"expression {text!r} is nested too deeply") from None
     # 64 * 1.0 should still be a whole number of filters
     if isinstance(value, float) and value.is_integer() and "/" not in source:
         return int(value)
     return value
+
+
+def _number(value: Any, text: str) -> Any:
+    """``value`` if arithmetic may use it: text or lists repeated by ``*`` are refused."""
+    if isinstance(value, (int, float)):
+        return value
+    raise SpecError(f"expression {text!r} cannot be computed: {value!r} is not a number")
 
 
 def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
@@ -73,15 +82,17 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
         )
         raise SpecError(f"expression {text!r} uses unknown parameter {node.id!r}{hint}")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _eval(node.left, params, text), _eval(node.right, params, text)
+        left = _number(_eval(node.left, params, text), text)
+        right = _number(_eval(node.right, params, text), text)
         try:
             return _BINARY[type(node.op)](left, right)
-        except (ZeroDivisionError, TypeError) as error:
+        except ArithmeticError as error:  # division by zero, a quotient too large for a float
             raise SpecError(f"expression {text!r} cannot be computed: {error}") from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
         value = _eval(node.operand, params, text)
         if isinstance(node.op, ast.Not):
             return not value
+        value = _number(value, text)
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.BoolOp):
         values = [_eval(v, params, text) for v in node.values]
@@ -90,8 +101,13 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
         left = _eval(node.left, params, text)
         for op, right_node in zip(node.ops, node.comparators):
             right = _eval(right_node, params, text)
-            if not _COMPARE[type(op)](left, right):
-                return False
+            try:
+                if not _COMPARE[type(op)](left, right):
+                    return False
+            except TypeError:  # ordering text against a number
+                raise SpecError(
+                    f"expression {text!r} cannot compare {left!r} with {right!r}"
+                ) from None
             left = right
         return True
     raise SpecError(

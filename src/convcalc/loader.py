@@ -18,7 +18,7 @@ from typing import Any
 from .errors import ConvCalcError
 from .expr import evaluate, is_expression
 from .layers import ALIASES, KINDS, canonical_kind, make_layer, spec_class
-from .model import INPUT, Model, Node, Summary, analyse
+from .model import INPUT, Model, Node, Summary, analyse, paused_gc
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
 
@@ -64,9 +64,10 @@ def load_model(path: str | Path) -> Model:
 def parse_model(text: str, file: str = "<text>", default_name: str = "model") -> Model:
     """Build a model from YAML text; ``file`` names it in messages."""
     try:
-        root = parse_yaml(text, file)
-        model = _Builder(file).model(root, default_name)
-        analyse(model)  # validates every shape now, with positions
+        with paused_gc():
+            root = parse_yaml(text, file)
+            model = _Builder(file).model(root, default_name)
+            analyse(model)  # validates every shape now, with positions
     except LoadError:
         raise
     except ConvCalcError as error:

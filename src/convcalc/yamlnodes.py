@@ -76,19 +76,45 @@ def parse_yaml(text: str, file: str) -> Located:
         mark = error.problem_mark or error.context_mark
         where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
         problem = error.problem or error.context or "invalid YAML"
+        if error.problem and error.context and error.problem.startswith("but "):
+            problem = f"{error.context}, {error.problem}"  # "expected a single document …, but found another"
+        elif error.problem and error.context and error.context_mark and error.context_mark != mark:
+            # The mark is where the parser gave up; say where the unclosed thing began.
+            cm = error.context_mark
+            problem += f" ({error.context} that starts at line {cm.line + 1}, column {cm.column + 1})"
         raise YamlError(f"{where}: YAML syntax error: {problem}") from None
-    except yaml.YAMLError as error:  # pragma: no cover - unmarked reader errors
+    except yaml.reader.ReaderError as error:
+        where = _offset_position(text, error.position, file)
+        raise YamlError(f"{where}: YAML syntax error: character {chr(error.character)!r} is not allowed in YAML text") from None
+    except UnicodeEncodeError as error:  # lone surrogates, which libyaml cannot encode
+        where = _offset_position(text, error.start, file)
+        raise YamlError(f"{where}: YAML syntax error: character {text[error.start]!r} is not valid Unicode text") from None
+    except yaml.YAMLError as error:  # pragma: no cover - unmarked errors of other kinds
         raise YamlError(f"{file}:1:1: cannot read YAML: {error}") from None
+    except RecursionError:
+        raise YamlError(f"{file}:1:1: YAML syntax error: nested too deeply") from None
     if root is None:
         raise YamlError(f"{file}:1:1: the file is empty; an architecture needs 'input' and 'layers'")
     constructor = yaml.SafeLoader("")  # only for its scalar construction rules
     return _convert(root, file, constructor, set())
 
 
+def _offset_position(text: str, offset: int, file: str) -> Position:
+    """Line and column of character ``offset`` in ``text``."""
+    before = text[:offset]
+    return Position(file, before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
+
+
+MAX_DEPTH = 100
+"""Deepest nesting of lists and mappings accepted; real architectures use about 20."""
+
+
 def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int]) -> Located:
     at = _position(node, file)
     if id(node) in open_nodes:
         raise YamlError(f"{at}: an alias refers to a node that contains it; remove the recursive '*' reference")
+    if len(open_nodes) >= MAX_DEPTH:
+        raise YamlError(f"{at}: lists and mappings are nested more than {MAX_DEPTH} deep here")
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         open_nodes = open_nodes | {id(node)}
     if isinstance(node, yaml.MappingNode):
@@ -99,7 +125,7 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_node
                 raise YamlError(f"{_position(key_node, file)}: YAML merge keys ('<<') are not supported; use a block instead")
             key = _scalar(key_node, file, constructor)
             if not isinstance(key, str):
-                key = str(key) if isinstance(key, (int, float, bool)) or key is None else key
+                key = key_node.value  # as written: `on`, `3`, `2020-01-01`, not True, 3, a date
             if key in items:
                 raise YamlError(f"{_position(key_node, file)}: duplicate key {key!r} (first at line {key_at[key].line})")
             key_at[key] = _position(key_node, file)
@@ -117,3 +143,7 @@ def _scalar(node: yaml.Node, file: str, constructor: yaml.SafeLoader) -> Any:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as error:
         raise YamlError(f"{_position(node, file)}: {error.problem}") from None
+    except Exception as error:
+        tag = node.tag.rsplit(":", 1)[-1]
+        why = f" ({error})" if isinstance(error, ValueError) else ""
+        raise YamlError(f"{_position(node, file)}: {node.value!r} is not a valid {tag}{why}; quote it to make it text") from None

@@ -29,7 +29,7 @@ class Dense(LayerSpec):
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
         n = x.channels
-        out = Shape(x.dims[:-1] + (self.units,))
+        out = Shape((*x.dims[:-1], self.units))
         return LayerResult(
             out,
             trainable=n * self.units + (self.units if self.bias else 0),

@@ -81,4 +81,4 @@ class Concat(LayerSpec):
                     f"concat joins along channels, so all but the last axis must "
                     f"match; got {listed}"
                 )
-        return LayerResult(Shape(first.dims[:-1] + (sum(s.channels for s in inputs),)))
+        return LayerResult(Shape((*first.dims[:-1], sum(s.channels for s in inputs))))

@@ -108,13 +108,16 @@ class Padding:
         given = value
         if _is_int(value):
             value = [value]
-        if isinstance(value, (list, tuple)) and len(value) in (1, 2, 4):
-            if all(_is_int(v) and v >= 0 for v in value):
-                if len(value) == 1:
-                    value = [value[0]] * 4
-                elif len(value) == 2:
-                    value = [value[0], value[0], value[1], value[1]]
-                return cls("explicit", *value)
+        if (
+            isinstance(value, (list, tuple))
+            and len(value) in (1, 2, 4)
+            and all(_is_int(v) and v >= 0 for v in value)
+        ):
+            if len(value) == 1:
+                value = [value[0]] * 4
+            elif len(value) == 2:
+                value = [value[0], value[0], value[1], value[1]]
+            return cls("explicit", *value)
         raise SpecError(
             f"{name} must be a whole number ≥ 0, [h, w], [top, bottom, left, right], "
             f"'same' or 'valid' (got {given!r})"

@@ -1,0 +1,50 @@
+"""Analysis time of generated deep networks (target: 10,000 layers < 1 s,
+100,000 layers < 10× that).
+
+Generates a plain chain of conv/batchnorm/relu layers with a residual every
+few layers, writes it as YAML, and times loading (YAML parse, validation)
+and analysis separately. Usage: ``python benchmarks/large_model.py [N ...]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from convcalc.loader import load_model
+from convcalc.model import analyse
+
+
+def generate(layers: int) -> str:
+    lines = ["name: deep", "input: [32, 32, 16]", "layers:"]
+    n = 0
+    while n < layers:
+        lines.append(f"  - conv2d: {{filters: 16, kernel: 3, padding: 1, name: c{n}}}")
+        lines.append("  - batchnorm2d")
+        lines.append("  - relu")
+        lines.append(f"  - add: {{from: [c{n}, relu{'' if n == 0 else f'_{n // 4}'}]}}")
+        n += 4
+    return "\n".join(lines) + "\n"
+
+
+def main(sizes: list[int]) -> None:
+    for size in sizes:
+        text = generate(size)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "deep.yaml"
+            path.write_text(text)
+            start = time.perf_counter()
+            model = load_model(path)
+            loaded = time.perf_counter()
+            summary = analyse(model)
+            done = time.perf_counter()
+        print(
+            f"{len(summary.rows):>7,} layers: load+validate {loaded - start:6.2f} s, "
+            f"analyse {done - loaded:6.2f} s, total {done - start:6.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])

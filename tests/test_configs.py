@@ -1,0 +1,212 @@
+"""The bundled architecture files against their networks' published figures.
+
+Every number here comes from a published model summary, paper or framework
+documentation, or from hand arithmetic written next to it — never from
+convcalc itself. Each YAML file in the configs folder must have a row in
+``FIGURES``, so a config added without its figures fails this test.
+Shapes are channels-last (H, W, C) or (F,).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+import convcalc
+from convcalc.loader import load_model
+from convcalc.model import Summary, analyse
+
+CONFIGS = Path(convcalc.__file__).parent / "configs"
+
+
+class Layer(NamedTuple):
+    output: tuple[int, ...]
+    params: int | None = None
+    """Trainable + non-trainable, as a Keras summary's Param # column."""
+
+
+class Figures(NamedTuple):
+    output: tuple[int, ...]
+    trainable: int
+    non_trainable: int | None = None
+    total: int | None = None
+    macs: int | None = None
+    layers: dict[str, Layer] = {}  # noqa: RUF012 - read-only default
+
+
+FIGURES: dict[str, Figures] = {
+    # Keras ResNet50 summary, first rows: conv1_pad 230×230×3, conv1_conv
+    # 112×112×64 with (7·7·3 + 1)·64 = 9,472, conv1_bn 4·64 = 256, pool1_pool
+    # 56×56×64. MACs: 112·112·64 × 7·7·3 = 118,013,952.
+    "resnet50_stem": Figures(
+        output=(56, 56, 64), trainable=9_472 + 128, non_trainable=128, total=9_728,
+        macs=118_013_952,
+        layers={
+            "conv1_pad": Layer((230, 230, 3), 0),
+            "conv1_conv": Layer((112, 112, 64), 9_472),
+            "conv1_bn": Layer((112, 112, 64), 256),
+            "pool1_pad": Layer((114, 114, 64), 0),
+            "pool1_pool": Layer((56, 56, 64), 0),
+        },
+    ),
+    # torchvision resnet50: 25,557,032 parameters, 4.09 GFLOPS (multiply-adds)
+    # = 4,089,184,256 MACs; its batch norms' running mean and variance are the
+    # same 53,120 numbers Keras reports as non-trainable.
+    "resnet50": Figures(
+        output=(1000,), trainable=25_557_032, non_trainable=53_120, total=25_610_152,
+        macs=4_089_184_256,
+        layers={
+            "conv1": Layer((112, 112, 64), 7 * 7 * 3 * 64),
+            "maxpool": Layer((56, 56, 64), 0),
+            "layer1.0.conv1": Layer((56, 56, 64), 64 * 64),
+            "layer1.0.downsample_conv": Layer((56, 56, 256), 64 * 256),
+            "layer2.0.conv2": Layer((28, 28, 128), 3 * 3 * 128 * 128),  # v1.5: stride on the 3×3
+            "layer4.2.relu_2": Layer((7, 7, 2048), 0),
+            "fc": Layer((1000,), 2048 * 1000 + 1000),
+        },
+    ),
+    # keras.applications.ResNet50().summary(): Total params: 25,636,712;
+    # Trainable: 25,583,592; Non-trainable: 53,120. Keras layer
+    # conv3_block1_1_conv is 28×28×128 with 256·128 + 128 = 32,896 params
+    # (v1: stride on the 1×1), conv5_block3_out 7×7×2048, avg_pool 2048.
+    "resnet50_keras": Figures(
+        output=(1000,), trainable=25_583_592, non_trainable=53_120, total=25_636_712,
+        layers={
+            "conv1_conv": Layer((112, 112, 64), 9_472),
+            "pool1_pool": Layer((56, 56, 64), 0),
+            "conv2_block1.conv0": Layer((56, 56, 256), 64 * 256 + 256),
+            "conv2_block1.out": Layer((56, 56, 256), 0),
+            "conv3_block1.conv1": Layer((28, 28, 128), 32_896),
+            "conv3_block1.conv0": Layer((28, 28, 512), 256 * 512 + 512),
+            "conv4_block6.out": Layer((14, 14, 1024), 0),
+            "conv5_block3.out": Layer((7, 7, 2048), 0),
+            "avg_pool": Layer((2048,), 0),
+            "predictions": Layer((1000,), 2_049_000),
+        },
+    ),
+    # torchvision vgg16: 138,357,544 parameters, 15.47 GFLOPS; Keras VGG16
+    # summary: block5_pool 7×7×512, flatten 25,088, fc1 102,764,544 params.
+    "vgg16": Figures(
+        output=(1000,), trainable=138_357_544, non_trainable=0, total=138_357_544,
+        macs=15_470_264_320,
+        layers={
+            "block1.conv1": Layer((224, 224, 64), 1_792),
+            "block1.pool": Layer((112, 112, 64), 0),
+            "block3.conv3": Layer((56, 56, 256), 590_080),
+            "block5.pool": Layer((7, 7, 512), 0),
+            "flatten": Layer((25_088,), 0),
+            "fc1": Layer((4096,), 102_764_544),
+            "fc2": Layer((4096,), 16_781_312),
+            "predictions": Layer((1000,), 4_097_000),
+        },
+    ),
+    # torchvision alexnet: 61,100,840 parameters, 0.71 GFLOPS (714,188,480
+    # MACs). Feature maps: 55×55×64 → 27 → 27×27×192 → 13 → 13×13×256 → 6.
+    "alexnet": Figures(
+        output=(1000,), trainable=61_100_840, non_trainable=0, total=61_100_840,
+        macs=714_188_480,
+        layers={
+            "conv1": Layer((55, 55, 64), 11 * 11 * 3 * 64 + 64),
+            "pool1": Layer((27, 27, 64), 0),
+            "conv2": Layer((27, 27, 192), 5 * 5 * 64 * 192 + 192),
+            "pool2": Layer((13, 13, 192), 0),
+            "conv5": Layer((13, 13, 256), 3 * 3 * 256 * 256 + 256),
+            "pool5": Layer((6, 6, 256), 0),
+            "flatten": Layer((9_216,), 0),
+            "fc6": Layer((4096,), 9_216 * 4096 + 4096),
+        },
+    ),
+    # torchvision mobilenet_v2: 3,504,872 parameters, 0.30 GFLOPS
+    # (300,774,272 MACs); keras.applications.MobileNetV2 (the same layers)
+    # summary: Total params: 3,538,984; Non-trainable: 34,112.
+    "mobilenet_v2": Figures(
+        output=(1000,), trainable=3_504_872, non_trainable=34_112, total=3_538_984,
+        macs=300_774_272,
+        layers={
+            "conv1": Layer((112, 112, 32), 3 * 3 * 3 * 32),
+            "block1.project": Layer((112, 112, 16), 32 * 16),
+            "block2.0.expand": Layer((112, 112, 96), 16 * 96),
+            "block2.0.depthwise": Layer((56, 56, 96), 3 * 3 * 96),
+            "block7.project": Layer((7, 7, 320), 960 * 320),
+            "conv_last": Layer((7, 7, 1280), 320 * 1280),
+            "classifier": Layer((1000,), 1280 * 1000 + 1000),
+        },
+    ),
+    # LeNet-5 (LeCun et al., 1998): 61,706 parameters; C1 28×28×6 (156),
+    # S2 14×14×6, C3 10×10×16 (2,416), S4 5×5×16, C5 120 (48,120), F6 84
+    # (10,164), output 10 (850).
+    "lenet5": Figures(
+        output=(10,), trainable=61_706, non_trainable=0, total=61_706,
+        layers={
+            "c1": Layer((28, 28, 6), 156),
+            "s2": Layer((14, 14, 6), 0),
+            "c3": Layer((10, 10, 16), 2_416),
+            "s4": Layer((5, 5, 16), 0),
+            "flatten": Layer((400,), 0),
+            "c5": Layer((120,), 48_120),
+            "f6": Layer((84,), 10_164),
+            "output": Layer((10,), 850),
+        },
+    ),
+}
+
+
+def _config_files() -> list[Path]:
+    return sorted([*CONFIGS.glob("*.yaml"), *CONFIGS.glob("*.yml")])
+
+
+_cache: dict[str, Summary] = {}
+
+
+def summary(name: str) -> Summary:
+    if name not in _cache:
+        (path,) = [p for p in _config_files() if p.stem == name]
+        _cache[name] = analyse(load_model(path))
+    return _cache[name]
+
+
+def test_every_config_has_published_figures() -> None:
+    files = {p.stem for p in _config_files()}
+    assert files, f"no architecture files found in {CONFIGS}"
+    missing = sorted(files - FIGURES.keys())
+    assert not missing, f"configs without figures in tests/test_configs.py FIGURES: {missing}"
+    stale = sorted(FIGURES.keys() - files)
+    assert not stale, f"FIGURES rows without a config file: {stale}"
+
+
+@pytest.mark.parametrize("path", _config_files(), ids=lambda p: p.name)
+def test_config_loads(path: Path) -> None:
+    model = load_model(path)
+    assert model.nodes
+    assert model.name == path.stem
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_published_figures(name: str) -> None:
+    want = FIGURES[name]
+    s = summary(name)
+    t = s.totals
+    assert s.output.dims == want.output
+    assert t.trainable_params == want.trainable
+    if want.non_trainable is not None:
+        assert t.non_trainable_params == want.non_trainable
+    if want.total is not None:
+        assert t.params == want.total
+    if want.macs is not None:
+        assert t.macs == want.macs
+
+
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [(name, layer) for name, f in sorted(FIGURES.items()) for layer in f.layers],
+)
+def test_published_layers(name: str, layer: str) -> None:
+    want = FIGURES[name].layers[layer]
+    rows = {r.node.name: r for r in summary(name).rows}
+    assert layer in rows, f"{name} has no layer {layer!r}"
+    result = rows[layer].result
+    assert result.output.dims == want.output
+    if want.params is not None:
+        assert result.params == want.params
