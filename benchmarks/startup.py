@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-RUNS = 40
+RUNS = int(__import__("os").environ.get("RUNS", "40"))
 
 
 def _time(cmd: list[str]) -> float:

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import ConvCalcError
 from .expr import evaluate, is_expression
 from .layers import ALIASES, KINDS, canonical_kind, make_layer, spec_class
+from .layers.base import unknown_option_message
 from .model import INPUT, Model, Node, Summary, analyse, paused_gc
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
@@ -72,6 +73,8 @@ def parse_model(text: str, file: str = "<text>", default_name: str = "model") ->
         raise
     except ConvCalcError as error:
         raise LoadError(error.message) from None
+    except RecursionError:  # blocks inside blocks inside blocks …, hundreds deep
+        raise LoadError(f"{file}:1:1: blocks and containers are nested too deeply") from None
     return model
 
 
@@ -92,7 +95,8 @@ def _kind_of(located: Located) -> str:
         return "nothing"
     if isinstance(v, bool):
         return f"{str(v).lower()} (a boolean)"
-    return f"{v!r} (a {type(v).__name__})"
+    kind = type(v).__name__
+    return f"{v!r} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})"
 
 
 def _expect_mapping(located: Located, what: str) -> dict[str, Located]:
@@ -126,14 +130,15 @@ class _Scope:
     names: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def auto(self, base: str) -> str:
-        """Keras-style names: conv2d, conv2d_1, conv2d_2, …"""
+    def auto(self, base: str, claim: bool = True) -> str:
+        """Keras-style names: conv2d, conv2d_1, conv2d_2, …; ``claim=False`` only looks."""
         n = self.counts.get(base, 0)
         while True:
             name = base if n == 0 else f"{base}_{n}"
             n += 1
             if name not in self.names:
-                self.counts[base] = n
+                if claim:
+                    self.counts[base] = n
                 return name
 
     def resolve(self, name: str) -> int | None:
@@ -206,7 +211,7 @@ class _Builder:
             ref = top["output"]
             if not isinstance(ref.value, str):
                 raise _fail(ref.at, f"output must be a layer name, got {_kind_of(ref)}")
-            output = self._reference(ref.value, ref.at, scope)
+            output = self._reference(ref.value, ref.at, scope, "output")
             if output == INPUT:
                 raise _fail(ref.at, "output must name a layer, not the input")
         if output == INPUT:
@@ -231,7 +236,8 @@ class _Builder:
                 dims = [dims[1], dims[2], dims[0]]
             return Shape(tuple(dims))
         order = "[C, H, W]" if layout is Layout.CHW else "[H, W, C]"
-        raise _fail(located.at, f"input must be {order} like {'[3, 224, 224]' if layout is Layout.CHW else '[224, 224, 3]'} or [features], got {_kind_of(located)}")
+        got = f"{len(value)} sizes, {located.plain()}" if isinstance(value, list) else _kind_of(located)
+        raise _fail(located.at, f"input must be {order} like {'[3, 224, 224]' if layout is Layout.CHW else '[224, 224, 3]'} or [features], got {got}")
 
     def _params(self, located: Located | None, outer: Mapping[str, Any], what: str) -> dict[str, Any]:
         params = dict(outer)
@@ -256,28 +262,34 @@ class _Builder:
                 raise _fail(body.at, f"block {name!r} has no 'layers'")
             _expect_list(spec["layers"], f"layers of block {name!r}")
             params = _expect_mapping(spec["params"], f"params of block {name!r}") if "params" in spec else {}
+            for key in params:
+                if not _NAME.match(key):
+                    raise _fail(spec["params"].key_at[key], f"parameter name {key!r} must be a word (letters, digits, _)")  # type: ignore[index]
             self.blocks[name] = _Block(name, params, spec["layers"], at)
 
     # ------------------------------------------------------------ values
 
-    def _value(self, located: Located, params: Mapping[str, Any]) -> Any:
-        """Plain value with ``$expressions`` evaluated against ``params``."""
+    def _value(self, located: Located, params: Mapping[str, Any], label: str = "") -> Any:
+        """Plain value with ``$expressions`` evaluated against ``params``.
+
+        ``label`` names the entry the value belongs to, for messages.
+        """
         v = located.value
         if isinstance(v, list):
-            return [self._value(item, params) for item in v]
+            return [self._value(item, params, label) for item in v]
         if isinstance(v, dict):
-            return {k: self._value(item, params) for k, item in v.items()}
+            return {k: self._value(item, params, label) for k, item in v.items()}
         if is_expression(v):
             try:
                 return evaluate(v, params)
             except ConvCalcError as error:
-                raise _fail(located.at, error.message) from None
+                raise _fail(located.at, f"{label}: {error.message}" if label else error.message) from None
         return v
 
     # ------------------------------------------------------------ layers
 
-    def sequence(self, located: Located, x: int, context: _Context) -> int:
-        for item in _expect_list(located, "layers"):
+    def sequence(self, located: Located, x: int, context: _Context, what: str = "layers") -> int:
+        for item in _expect_list(located, what):
             x = self.entry(item, x, context)
         return x
 
@@ -290,13 +302,15 @@ class _Builder:
         elif isinstance(item.value, dict) and item.value:
             keys = list(item.value)
             extra = [k for k in keys if k in COMMON]
+            kind = next((k for k in keys if k not in COMMON), keys[0])
             hint = (
                 f"; put {', '.join(map(repr, extra))} inside the options, as in "
-                f"'- {keys[0]}: {{name: ...}}'"
+                f"'- {kind}: {{{extra[0]}: ...}}'"
                 if extra
                 else ""
             )
-            raise _fail(item.at, f"a layer entry has one key (its kind), found {len(keys)}: {', '.join(keys)}{hint}")
+            # Point at the second key: the first is taken as the kind.
+            raise _fail(item.key_at[keys[1]], f"a layer entry has one key (its kind), found {len(keys)}: {', '.join(keys)}{hint}")  # type: ignore[index]
         else:
             raise _fail(item.at, f"expected a layer such as 'relu' or 'conv2d: {{filters: 64, kernel: 3}}', got {_kind_of(item)}")
 
@@ -315,31 +329,43 @@ class _Builder:
             raise _fail(key_at, f"unknown layer kind {key!r}{hint}") from None
         return self._layer(kind, key_at, body, x, context)
 
-    def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], what: str) -> tuple[dict[str, Located], bool, list[int], str | None, bool]:
+    def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str) -> tuple[dict[str, Located], bool, list[int], str | None, bool, str]:
         """Split an entry's mapping into its own options and the common keys.
 
-        Returns (options, include?, inputs, explicit name, trainable).
+        Returns (options, include?, inputs, explicit name, trainable, label);
+        the label, ``layer 'layer1.0.conv2d_1' (conv2d)``, begins every message
+        about the entry. An entry skipped by ``if`` is still checked for
+        unknown keys, but its name and ``from`` are not: what it refers to
+        may have been skipped too, and a kept twin may carry the same name.
         """
-        mapping = _expect_mapping(body, f"the options of {what}")
-        _check_keys(body, (*allowed, *COMMON), what)
-        include = True
-        if "if" in mapping:
-            include = self._value(mapping["if"], context.params)
-            if not isinstance(include, bool):
-                raise _fail(mapping["if"].at, f"'if' must be true or false, got {include!r}")
-        trainable = context.trainable
-        if "trainable" in mapping:
-            own = self._value(mapping["trainable"], context.params)
-            if not isinstance(own, bool):
-                raise _fail(mapping["trainable"].at, f"'trainable' must be true or false, got {own!r}")
-            trainable = trainable and own
+        scope = context.scope
+        label = f"{noun} {scope.prefix + scope.auto(base, claim=False)!r} ({base})"
+        if body.value is not None and not isinstance(body.value, dict):
+            raise _fail(body.at, f"{label}: the options must be a mapping of keys to values, got {_kind_of(body)}")
+        mapping: dict[str, Located] = body.value or {}
         name = None
         if "name" in mapping:
-            name = self._value(mapping["name"], context.params)
+            name = self._value(mapping["name"], context.params, label)
             if not isinstance(name, str) or not _NAME.match(name) or name == "input":
-                raise _fail(mapping["name"].at, f"a layer name must be a word of letters, digits, _ and - (not 'input'), got {name!r}")
-            if name in context.scope.names:
-                raise _fail(mapping["name"].at, f"name {name!r} is already used in this scope; names must be unique")
+                raise _fail(mapping["name"].at, f"{label}: a name must be a word of letters, digits, _ and - (not 'input'), got {name!r}")
+            label = f"{noun} {scope.prefix + name!r} ({base})"
+        for key, at in (body.key_at or {}).items():
+            if key not in allowed and key not in COMMON:
+                raise _fail(at, f"{label}: {unknown_option_message(base, key, (*allowed, *COMMON))}")
+        if "if" in mapping:
+            include = self._value(mapping["if"], context.params, label)
+            if not isinstance(include, bool):
+                raise _fail(mapping["if"].at, f"{label}: 'if' must be true or false, got {include!r}")
+            if not include:
+                return {}, False, [], name, False, label
+        trainable = context.trainable
+        if "trainable" in mapping:
+            own = self._value(mapping["trainable"], context.params, label)
+            if not isinstance(own, bool):
+                raise _fail(mapping["trainable"].at, f"{label}: 'trainable' must be true or false, got {own!r}")
+            trainable = trainable and own
+        if name is not None and name in scope.names:
+            raise _fail(mapping["name"].at, f"{label}: name {name!r} is already used in this scope; names must be unique")
         inputs = [x]
         if "from" in mapping:
             ref = mapping["from"]
@@ -347,26 +373,27 @@ class _Builder:
             inputs = []
             for r in refs:
                 if not isinstance(r.value, str):
-                    raise _fail(r.at, f"'from' names earlier layers, got {_kind_of(r)}")
-                inputs.append(self._reference(r.value, r.at, context.scope))
+                    raise _fail(r.at, f"{label}: 'from' names earlier layers, got {_kind_of(r)}")
+                inputs.append(self._reference(r.value, r.at, scope, label))
             if not inputs:
-                raise _fail(ref.at, "'from' is empty; name at least one earlier layer")
+                raise _fail(ref.at, f"{label}: 'from' is empty; name at least one earlier layer")
         options = {k: v for k, v in mapping.items() if k not in COMMON}
-        return options, include, inputs, name, trainable
+        return options, True, inputs, name, trainable, label
 
-    def _reference(self, name: str, at: Position, scope: _Scope) -> int:
+    def _reference(self, name: str, at: Position, scope: _Scope, label: str = "") -> int:
+        prefix = f"{label}: " if label else ""
         if name == "input":
             return INPUT
         found = scope.resolve(name)
         if found == -2:
-            raise _fail(at, f"{name!r} is the block or container this layer is inside; refer to a layer before it")
+            raise _fail(at, f"{prefix}{name!r} is the block or container this layer is inside; refer to a layer before it")
         if found is None:
             found = self.global_names.get(name)
         if found is None:
             known = [*self.global_names, *_visible(scope)]
             close = get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else "; name the layer with 'name:' before referring to it"
-            raise _fail(at, f"no earlier layer is named {name!r}{hint}")
+            raise _fail(at, f"{prefix}no earlier layer is named {name!r}{hint}")
         return found
 
     def _add(self, name: str, spec: Any, inputs: list[int], context: _Context, at: Position, local: str) -> int:
@@ -378,10 +405,10 @@ class _Builder:
 
     def _layer(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
         names = spec_class(kind).option_names()
-        options, include, inputs, name, trainable = self._common(body, context, x, names, f"{kind} layer")
+        options, include, inputs, name, trainable, label = self._common(body, context, x, names, "layer", kind)
         if not include:
             return x
-        values = {k: self._value(v, context.params) for k, v in options.items()}
+        values = {k: self._value(v, context.params, label) for k, v in options.items()}
         local = name or context.scope.auto(kind)
         full = context.scope.prefix + local
         try:
@@ -390,33 +417,39 @@ class _Builder:
             # Messages begin with the option they are about; point at its value.
             first = error.message.split(" ", 1)[0]
             at = options[first].at if first in options else key_at
-            raise _fail(at, f"layer {full!r} ({kind}): {error.message}") from None
+            hint = ""
+            if first in options and isinstance(values[first], float) and "/" in str(options[first].value).replace("//", ""):
+                hint = "; '/' divides into a decimal, '//' gives a whole number"
+            raise _fail(at, f"{label}: {error.message}{hint}") from None
         if spec.arity[0] > 1 and "from" not in (body.value or {}):
-            raise _fail(key_at, f"layer {full!r} ({kind}) joins several inputs; say which with from: [a, b]")
+            raise _fail(key_at, f"{label} joins several inputs; say which with from: [a, b]")
         inner = _Context(context.scope, context.params, context.path, trainable)
         return self._add(full, spec, inputs, inner, key_at, local)
 
     def _block(self, block: _Block, key_at: Position, body: Located, x: int, context: _Context) -> int:
         if block.name in context.blocks_open:
-            raise _fail(key_at, f"block {block.name!r} uses itself; blocks cannot recurse")
+            cycle = " → ".join((*context.blocks_open[context.blocks_open.index(block.name):], block.name))
+            raise _fail(key_at, f"block {block.name!r} uses itself ({cycle}); blocks cannot recurse")
         allowed = (*block.params, "repeat", "first")
-        options, include, inputs, name, trainable = self._common(body, context, x, allowed, f"block {block.name!r}")
+        options, include, inputs, name, trainable, label = self._common(body, context, x, allowed, "block", block.name)
         if not include:
             return x
         if len(inputs) != 1:
-            raise _fail(key_at, f"block {block.name!r} takes one input; 'from' names {len(inputs)}")
+            raise _fail(key_at, f"{label} takes one input; 'from' names {len(inputs)}")
         repeat = 1
         if "repeat" in options:
-            repeat = self._value(options["repeat"], context.params)
+            repeat = self._value(options["repeat"], context.params, label)
             if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-                raise _fail(options["repeat"].at, f"repeat must be a positive whole number, got {repeat!r}")
+                raise _fail(options["repeat"].at, f"{label}: repeat must be a positive whole number, got {repeat!r}")
         first: dict[str, Any] = {}
         if "first" in options:
-            _expect_mapping(options["first"], "first")
-            _check_keys(options["first"], tuple(block.params), f"'first' of block {block.name!r}")
-            first = self._value(options["first"], context.params)
-        overrides = {k: self._value(v, context.params) for k, v in options.items() if k not in ("repeat", "first")}
-        defaults = {k: self._value(v, context.params) for k, v in block.params.items()}
+            given = _expect_mapping(options["first"], f"{label}: first")
+            for key, at in (options["first"].key_at or {}).items():
+                if key not in block.params:
+                    raise _fail(at, f"{label}: {unknown_option_message(block.name, key, tuple(block.params))}")
+            first = {k: self._value(v, context.params, label) for k, v in given.items()}
+        overrides = {k: self._value(v, context.params, label) for k, v in options.items() if k not in ("repeat", "first")}
+        defaults = {k: self._value(v, context.params, label) for k, v in block.params.items()}
         local = name or context.scope.auto(block.name)
         full = context.scope.prefix + local
         context.scope.names[local] = -2  # reserved while the block is built
@@ -435,11 +468,11 @@ class _Builder:
         return x
 
     def _container(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
-        options, include, inputs, name, trainable = self._common(body, context, x, CONTAINERS[kind], kind)
+        options, include, inputs, name, trainable, label = self._common(body, context, x, CONTAINERS[kind], "container", kind)
         if not include:
             return x
         if len(inputs) != 1:
-            raise _fail(key_at, f"{kind} takes one input; 'from' names {len(inputs)}")
+            raise _fail(key_at, f"{label} takes one input; 'from' names {len(inputs)}")
         x = inputs[0]
         local = name or context.scope.auto(kind)
         full = context.scope.prefix + local
@@ -451,35 +484,35 @@ class _Builder:
         self.groups[full] = kind
         if kind == "sequential":
             if "layers" not in options:
-                raise _fail(key_at, "sequential needs 'layers'")
-            out = self.sequence(options["layers"], x, inner)
+                raise _fail(key_at, f"{label} needs 'layers'")
+            out = self.sequence(options["layers"], x, inner, f"{label}: layers")
         else:
-            merge = self._merge(options, kind, key_at, context)
+            merge = self._merge(options, kind, context, label)
             if kind == "residual":
                 if "body" not in options:
-                    raise _fail(key_at, "residual needs 'body': the layers whose output is added to the shortcut")
-                outs = [self.sequence(options["body"], x, inner)]
-                outs.append(self.sequence(options["shortcut"], x, inner) if "shortcut" in options else x)
+                    raise _fail(key_at, f"{label} needs 'body': the layers whose output is added to the shortcut")
+                outs = [self.sequence(options["body"], x, inner, f"{label}: body")]
+                outs.append(self.sequence(options["shortcut"], x, inner, f"{label}: shortcut") if "shortcut" in options else x)
             else:
                 if "paths" not in options:
-                    raise _fail(key_at, "branches needs 'paths': a list of layer lists, run side by side")
-                paths = _expect_list(options["paths"], "paths")
+                    raise _fail(key_at, f"{label} needs 'paths': a list of layer lists, run side by side")
+                paths = _expect_list(options["paths"], f"{label}: paths")
                 if len(paths) < 2:
-                    raise _fail(options["paths"].at, f"branches needs at least 2 paths, got {len(paths)}")
-                outs = [self.sequence(p, x, inner) for p in paths]
+                    raise _fail(options["paths"].at, f"{label} needs at least 2 paths, got {len(paths)}")
+                outs = [self.sequence(p, x, inner, f"{label}: each path") for p in paths]
             merge_local = inner.scope.auto(merge)
             out = self._add(inner.scope.prefix + merge_local, make_layer(merge), outs, inner, key_at, merge_local)
         context.scope.names[local] = out
         self.global_names[full] = out
         return out
 
-    def _merge(self, options: dict[str, Located], kind: str, key_at: Position, context: _Context) -> str:
+    def _merge(self, options: dict[str, Located], kind: str, context: _Context, label: str) -> str:
         default = "add" if kind == "residual" else "concat"
         if "merge" not in options:
             return default
-        merge = self._value(options["merge"], context.params)
+        merge = self._value(options["merge"], context.params, label)
         if merge not in MERGES:
-            raise _fail(options["merge"].at, f"merge must be one of {', '.join(MERGES)}, got {merge!r}")
+            raise _fail(options["merge"].at, f"{label}: merge must be one of {', '.join(MERGES)}, got {merge!r}")
         return merge
 
 

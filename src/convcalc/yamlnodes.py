@@ -78,10 +78,11 @@ def parse_yaml(text: str, file: str) -> Located:
         problem = error.problem or error.context or "invalid YAML"
         if error.problem and error.context and error.problem.startswith("but "):
             problem = f"{error.context}, {error.problem}"  # "expected a single document …, but found another"
-        elif error.problem and error.context and error.context_mark and error.context_mark != mark:
+        elif error.problem and error.context and error.context_mark:
             # The mark is where the parser gave up; say where the unclosed thing began.
             cm = error.context_mark
-            problem += f" ({error.context} that starts at line {cm.line + 1}, column {cm.column + 1})"
+            if (cm.line, cm.column) != (mark.line, mark.column):
+                problem += f" ({error.context} that starts at line {cm.line + 1}, column {cm.column + 1})"
         raise YamlError(f"{where}: YAML syntax error: {problem}") from None
     except yaml.reader.ReaderError as error:
         where = _offset_position(text, error.position, file)

@@ -86,8 +86,8 @@ def spec_class(kind: str) -> type[LayerSpec]:
     """The spec class of a kind (or alias), imported on first use."""
     module, attr = _LOCATIONS[canonical_kind(kind)]
     found = import_module(f"{__name__}.{module}")
-    if module == "elementwise" and attr in found.ACTIVATIONS:
-        return found.ACTIVATIONS[attr]
+    if module == "elementwise" and attr == attr.lower():
+        return found.activation(attr)
     return getattr(found, attr)
 
 

@@ -44,7 +44,7 @@ class LayerResult(NamedTuple):
     non_trainable: int = 0
     """Stored state that is not trained (batch norm's running mean and variance)."""
     macs: int = 0
-    """Multiply-accumulates for one sample (see ``docs/conventions.md``)."""
+    """Multiply-accumulates for one sample (conventions: the README)."""
 
     @property
     def params(self) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec, option
 from .options import number
 
-__all__ = ["ACTIVATIONS", "Activation", "Dropout", "LeakyReLU"]
+__all__ = ["Activation", "Dropout", "LeakyReLU", "activation"]
 
 
 class Activation(LayerSpec):
@@ -22,25 +22,25 @@ class Activation(LayerSpec):
         return LayerResult(x)
 
 
-def _activation(kind: str, doc: str) -> type[Activation]:
-    cls = type(kind.title().replace("_", ""), (Activation,), {"kind": kind, "__doc__": doc})
-    return dataclass(frozen=True, slots=True)(cls)
-
-
-ACTIVATIONS: dict[str, type[Activation]] = {
-    kind: _activation(kind, doc)
-    for kind, doc in [
-        ("relu", "max(x, 0)"),
-        ("relu6", "min(max(x, 0), 6)"),
-        ("sigmoid", "1 / (1 + exp(−x))"),
-        ("tanh", "tanh(x)"),
-        ("gelu", "x·Φ(x), Φ the standard normal CDF"),
-        ("silu", "x·sigmoid(x), also called swish"),
-        ("hardswish", "x·relu6(x + 3) / 6"),
-        ("hardsigmoid", "relu6(x + 3) / 6"),
-        ("softmax", "exp(x) / Σ exp(x) over the last axis"),
-    ]
+_FUNCTIONS = {
+    "relu": "max(x, 0)",
+    "relu6": "min(max(x, 0), 6)",
+    "sigmoid": "1 / (1 + exp(−x))",
+    "tanh": "tanh(x)",
+    "gelu": "x·Φ(x), Φ the standard normal CDF",
+    "silu": "x·sigmoid(x), also called swish",
+    "hardswish": "x·relu6(x + 3) / 6",
+    "hardsigmoid": "relu6(x + 3) / 6",
+    "softmax": "exp(x) / Σ exp(x) over the last axis",
 }
+"""The option-less activations: kind → formula."""
+
+
+@cache
+def activation(kind: str) -> type[Activation]:
+    """The spec class of an option-less activation, made on first use."""
+    cls = type(kind.title().replace("_", ""), (Activation,), {"kind": kind, "__doc__": _FUNCTIONS[kind]})
+    return dataclass(frozen=True, slots=True)(cls)
 
 
 @dataclass(frozen=True, slots=True)

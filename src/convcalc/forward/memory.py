@@ -1,0 +1,166 @@
+"""How much memory a NumPy forward pass will take, worked out before running it.
+
+The estimate is an upper bound on the peak, in bytes of float32::
+
+    peak ≤ weights + max over layers (arrays alive + its output + its scratch) + slack
+
+*Arrays alive* are the outputs still waiting for a reader when the layer runs
+(the model input included); *scratch* is what the layer's kernel allocates
+besides its output: the padded copy, the im2col buffer of a convolution
+(Ho·Wo·kh·kw·C_in per sample, 56·56·3·3·64 = 1,806,336 for a ResNet-50 3×3
+conv, 7.2 MB), the zero-inserted input of a transposed convolution, the
+intermediates of an activation. It uses the computed shapes, which is fine
+for a guard: it runs before there is anything to measure.
+
+This module reads shapes only and does not import NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import ConvCalcError
+from ..formatting import binary_bytes
+from ..model import Model, Summary, analyse
+from ..shapes import Shape
+
+__all__ = ["BYTES", "DEFAULT_MAX_MEMORY", "MemoryLimitError", "check_memory", "estimate_peak_bytes", "scratch"]
+
+BYTES = 4
+"""float32."""
+DEFAULT_MAX_MEMORY = 4 * 1024**3
+"""The guard's default limit, 4 GiB."""
+SLACK = 4 << 20
+"""Fixed allowance for generators, index arrays, per-channel vectors and
+NumPy's own caches, 4 MiB."""
+MARGIN = 1.03
+"""And 3% for the small arrays the per-layer rules leave out."""
+
+INPUT = -1
+
+
+class MemoryLimitError(ConvCalcError):
+    """The forward pass would need more memory than allowed."""
+
+
+def _pads(spec: Any, x: Shape) -> tuple[int, int]:
+    """Padded H and W of a windowed layer (the spec's own windows are fine here)."""
+    wh, ww = spec.windows(x)
+    return wh.padded, ww.padded
+
+
+def _conv(spec: Any, x: Shape, out: Shape) -> int:
+    h, w, c = x.dims
+    oh, ow, f = out.dims
+    kh, kw = spec.kernel
+    ph, pw = _pads(spec, x)
+    padded = ph * pw * c if (ph, pw) != (h, w) else 0
+    if spec.groups == 1:
+        strided = (kh, kw) != (1, 1) or spec.stride != (1, 1) or padded
+        return padded + (oh * ow * kh * kw * c if strided else 0)
+    if c == f == spec.groups:
+        return padded + oh * ow * c  # depthwise: one product buffer
+    return padded + oh * ow * kh * kw * c + oh * ow * f  # cols, and the (G, M, F/g) product
+
+
+def _conv_transpose(spec: Any, x: Shape, out: Shape) -> int:
+    h, w, c = x.dims
+    f = out.channels
+    kh, kw = spec.kernel
+    spans = [d * (k - 1) + 1 for k, d in zip(spec.kernel, spec.dilation)]
+    # Zero-inserted input, padded by span − 1 each side plus up to stride more.
+    zh = (h - 1) * spec.stride[0] + 1 + 2 * (spans[0] - 1) + spec.stride[0]
+    zw = (w - 1) * spec.stride[1] + 1 + 2 * (spans[1] - 1) + spec.stride[1]
+    fh, fw = zh - spans[0] + 1, zw - spans[1] + 1  # before cropping
+    cols = fh * fw * kh * kw * c
+    grouped = fh * fw * f if spec.groups > 1 else 0
+    return zh * zw * c + cols + fh * fw * f + grouped
+
+
+def _pool(spec: Any, x: Shape, out: Shape) -> int:
+    ph, pw = _pads(spec, x)
+    s = spec.strides
+    return (ph + s[0]) * (pw + s[1]) * x.channels + (ph + s[0]) * (pw + s[1])
+
+
+def _adaptive(spec: Any, x: Shape, out: Shape) -> int:
+    oh = spec.output_size[0]
+    return 2 * oh * x.dims[1] * x.channels + out.size
+
+
+def _upsample(spec: Any, x: Shape, out: Shape) -> int:
+    rows = out.dims[0] * x.dims[1] * x.channels
+    return rows if spec.mode == "nearest" else 3 * rows + 3 * out.size
+
+
+# Elementwise kernels: scratch as a multiple of the input.
+_FACTORS = {
+    "layernorm": 1.5, "sigmoid": 1, "silu": 2, "gelu": 8, "hardswish": 2, "hardsigmoid": 1,
+    "softmax": 2, "leaky_relu": 1.25,
+}
+
+_SCRATCH: dict[str, Callable[[Any, Shape, Shape], float]] = {
+    "conv2d": _conv,
+    "conv_transpose2d": _conv_transpose,
+    "maxpool2d": _pool,
+    "avgpool2d": _pool,
+    "adaptive_avgpool2d": _adaptive,
+    "adaptive_maxpool2d": _adaptive,
+    "upsample": _upsample,
+    **{kind: (lambda k: lambda spec, x, out: k * x.size)(k) for kind, k in _FACTORS.items()},
+}
+
+
+def scratch(spec: Any, inputs: tuple[Shape, ...], output: Shape) -> int:
+    """Elements per sample a layer's kernel allocates besides its output."""
+    if spec.kind in ("add", "multiply"):
+        return max(len(inputs) - 2, 0) * output.size
+    rule = _SCRATCH.get(spec.kind)
+    return int(rule(spec, inputs[0], output)) if rule else 0
+
+
+def estimate_peak_bytes(model: Model, batch: int = 1, summary: Summary | None = None) -> int:
+    """An upper bound on the forward pass's peak memory at ``batch``, in bytes.
+
+    ResNet-50 at 224×224, batch 1: weights 25,610,152·4 = 102 MB, plus at most
+    a few 3.2 MB maps alive and the stem's im2col (112·112·7·7·3 = 1.8 M
+    numbers): about 120 MB.
+    """
+    summary = summary or analyse(model)
+    rows = summary.rows
+    last_use = {INPUT: -1}
+    for step, node in enumerate(model.nodes):
+        for i in node.inputs:
+            last_use[i] = step
+    last_use[model.output] = len(model.nodes)
+    dying: dict[int, list[int]] = {}
+    for tensor, step in last_use.items():
+        dying.setdefault(step, []).append(tensor)
+
+    size = [r.result.output.size for r in rows]
+    live = model.input.size if last_use[INPUT] >= 0 else 0
+    peak = model.input.size
+    for step, row in enumerate(rows):
+        peak = max(peak, live + size[step] + scratch(row.node.spec, row.inputs, row.result.output))
+        live += size[step]
+        for tensor in dying.get(step, ()):
+            live -= model.input.size if tensor == INPUT else size[tensor]
+        if step not in last_use:
+            live -= size[step]
+    weights = summary.totals.params
+    return int((weights + peak * batch) * BYTES * MARGIN) + SLACK
+
+
+def check_memory(
+    model: Model, batch: int, limit: int = DEFAULT_MAX_MEMORY, summary: Summary | None = None
+) -> int:
+    """The estimate, or :class:`MemoryLimitError` in a sentence if it is above ``limit``."""
+    needed = estimate_peak_bytes(model, batch, summary)
+    if needed > limit:
+        raise MemoryLimitError(
+            f"the forward pass of {model.name!r} at batch {batch} would need about "
+            f"{binary_bytes(needed)}, more than the limit of {binary_bytes(limit)}; "
+            "use a smaller batch or raise the limit"
+        )
+    return needed
