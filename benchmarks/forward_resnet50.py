@@ -4,8 +4,11 @@ Targets: our median time ≤ 1.5× PyTorch's, our peak memory ≤ 1.5× PyTorch'
 
 Time: both engines run in this process on the same weights and input
 (PyTorch through ``torch.nn.functional`` in N×C×H×W, torchvision's ops,
-``inference_mode``), in alternating rounds so drifts in machine load hit both;
-the figure is the median over all timed passes. PyTorch gets as many threads
+``inference_mode``), in alternating rounds so drifts in machine load hit both,
+with a pause and a warm-up pass before each round so neither library's
+spinning idle threads steal a core from the other; the figure is the median
+over all timed passes. The share of a core that other processes used
+meanwhile is printed: OpenBLAS slows many-fold when a core is taken. PyTorch gets as many threads
 as NumPy's BLAS has (threadpoolctl; 2 if it is not installed).
 
 Memory: each engine runs in a fresh subprocess that resets the kernel's
@@ -160,12 +163,18 @@ def time_both(model: Model, rounds: int, per_round: int, threads: int, with_torc
     for _ in range(3):
         network.run(x.copy())
     for _ in range(rounds):
+        # Each library's idle worker threads spin for a while after its last
+        # call and would steal a core from the other: pause, then warm up.
         if with_torch:
+            time.sleep(0.3)
             with torch.inference_mode():
+                torch_forward(model, params, xt)
                 for _ in range(per_round):
                     start = time.perf_counter()
                     torch_forward(model, params, xt)
                     result["torch"].append(time.perf_counter() - start)
+        time.sleep(0.3)
+        network.run(x.copy())
         for _ in range(per_round):
             xs = x.copy()
             start = time.perf_counter()
@@ -208,6 +217,17 @@ def tracemalloc_peak(model: Model) -> tuple[int, int]:
     later = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return first, later
+
+
+def _busy_seconds() -> float:
+    """CPU time all processes have used (user, nice, system, irq, softirq), /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return sum(int(fields[i]) for i in (0, 1, 2, 5, 6)) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def _status(field: str) -> int:
@@ -278,9 +298,14 @@ def main() -> None:
         print(f"PyTorch {torch.__version__}, {threads} threads")
 
     model = load_model(CONFIG)
+    before, mine = _busy_seconds(), _own_seconds()
+    wall = time.perf_counter()
     r = time_both(model, args.rounds, args.per_round, threads, with_torch)
+    wall = time.perf_counter() - wall
+    others = max(_busy_seconds() - before - (_own_seconds() - mine), 0.0) / wall
     ours = statistics.median(r["ours"]) * 1000
-    print(f"\ntime, median of {len(r['ours'])} passes (min):")
+    print(f"\nother processes used {others:.0%} of a core meanwhile (OpenBLAS slows badly when a core is taken)")
+    print(f"time, median of {len(r['ours'])} passes (min):")
     print(f"  convcalc NumPy  {ours:7.1f} ms  ({min(r['ours']) * 1000:.1f})")
     if with_torch:
         theirs = statistics.median(r["torch"]) * 1000

@@ -30,6 +30,7 @@ from convcalc.shapes import Shape
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
+torch.set_num_threads(1)  # as test_layers_torch; idle OpenMP workers would compete with BLAS
 CONFIGS = Path(convcalc.__file__).parent / "configs"
 SOME = settings(max_examples=40, deadline=None, database=None)
 FEW = settings(max_examples=20, deadline=None, database=None)

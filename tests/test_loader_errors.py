@@ -276,6 +276,9 @@ ERRORS = [
     Bad("expression-ordering-text", "input: [8, 8, 3]\nparams: {mode: nearest}\nlayers:\n  - relu: {if: $mode > 1}\n",
         "net.yaml:4:16: layer 'relu' (relu): expression '$mode > 1' cannot compare 'nearest' with 1",
         "$mode > 1"),
+    Bad("expression-too-large", H + f"  - dense: {{units: ${'9' * 200} * {'9' * 200}}}\n",
+        f"net.yaml:3:20: layer 'dense' (dense): expression '${'9' * 200} * {'9' * 200}' gives a number "
+        "of more than 300 digits", "$999"),
     Bad("expression-in-block-default", "input: [8, 8, 3]\nblocks:\n  unit:\n    params: {width: $base * 2}\n"
         "    layers: [relu]\nlayers:\n  - unit\n",
         "net.yaml:4:21: block 'unit' (unit): expression '$base * 2' uses unknown parameter 'base'; "

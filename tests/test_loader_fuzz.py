@@ -224,7 +224,6 @@ def test_random_architectures(text: str) -> None:
 # ------------------------------------------------------------ known gaps
 
 
-@pytest.mark.xfail(raises=OverflowError, strict=True,
-                   reason="layers/resample.py accepts scale .inf and floor(H·inf) overflows")
-def test_upsample_of_an_infinite_scale() -> None:
-    check("input: [8, 8, 3]\nlayers:\n  - upsample: {scale: .inf}\n")
+def test_upsample_of_an_infinite_scale_is_refused() -> None:
+    with pytest.raises(LoadError, match=r"^net\.yaml:3:23: layer .upsample. \(upsample\): scale must be a positive finite number"):
+        parse_model("input: [8, 8, 3]\nlayers:\n  - upsample: {scale: .inf}\n", "net.yaml")

@@ -245,7 +245,7 @@ _SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": Mo
 def model(
     source: Annotated[str, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)],
     depth: Annotated[int | None, typer.Option("--depth", "-d", min=0, help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
-    layout: Annotated[Layout, typer.Option("--layout", help="Axis order to print shapes.")] = Layout.HWC,
+    layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to print shapes [default: the file's layout, else hwc].", show_default=False)] = None,
     fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal (.svg and .html export the table).", show_default=False, dir_okay=False)] = None,
     dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
@@ -262,7 +262,7 @@ def model(
         summary = analyse(load_model(resolve(source)), dtype)
         suffix = output.suffix.lower() if output else ""
         chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
-        _print_model(summary, depth, layout, chosen, output)
+        _print_model(summary, depth, layout or summary.model.layout, chosen, output)
 
 
 def _print_model(summary: Any, depth: int | None, layout: Layout, fmt: ModelFormat, output: Path | None) -> None:

@@ -43,13 +43,18 @@ _COMPARE = {
 }
 
 
+_WORDS = {"true": True, "false": False, "True": True, "False": False}
+"""YAML's and Python's spellings of the two truth values."""
+
+
 def is_expression(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("$")
 
 
 def evaluate(text: str, params: Mapping[str, Any]) -> Any:
     """Value of ``$expression`` with ``params`` as its names."""
-    source = text[1:].strip()
+    # ``$`` starts an expression; names inside may carry one too: ``$a + $b``.
+    source = text[1:].replace("$", "").strip()
     try:
         tree = ast.parse(source, mode="eval")
         value = _eval(tree.body, params, text)
@@ -57,6 +62,8 @@ def evaluate(text: str, params: Mapping[str, Any]) -> Any:
         raise SpecError(f"expression {text!r} is not valid arithmetic") from None
     except RecursionError:
         raise SpecError(f"expression {text!r} is nested too deeply") from None
+    if isinstance(value, int) and value.bit_length() > 1000:  # past what Python will print
+        raise SpecError(f"expression {text!r} gives a number of more than 300 digits")
     # 64 * 1.0 should still be a whole number of filters
     if isinstance(value, float) and value.is_integer() and "/" not in source:
         return int(value)
@@ -74,6 +81,8 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
         return node.value
     if isinstance(node, ast.Name):
+        if node.id in _WORDS and node.id not in params:
+            return _WORDS[node.id]
         if node.id in params:
             return params[node.id]
         close = get_close_matches(node.id, list(params), n=1)

@@ -35,6 +35,8 @@ CONTAINERS = {
     "sequential": ("layers",),
 }
 MERGES = ("add", "multiply", "concat")
+MAX_LAYERS = 1_000_000
+"""Most layers a file may expand to (blocks and repeats included)."""
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
 
@@ -398,6 +400,8 @@ class _Builder:
 
     def _add(self, name: str, spec: Any, inputs: list[int], context: _Context, at: Position, local: str) -> int:
         index = len(self.nodes)
+        if index >= MAX_LAYERS:
+            raise _fail(at, f"the network grows past {MAX_LAYERS:,} layers here (a large 'repeat', or YAML aliases?); convcalc stops there")
         self.nodes.append(Node(name, spec, tuple(inputs), context.path, context.trainable, at))
         context.scope.names[local] = index
         self.global_names[name] = index
@@ -441,6 +445,8 @@ class _Builder:
             repeat = self._value(options["repeat"], context.params, label)
             if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
                 raise _fail(options["repeat"].at, f"{label}: repeat must be a positive whole number, got {repeat!r}")
+            if repeat > MAX_LAYERS:
+                raise _fail(options["repeat"].at, f"{label}: repeat {repeat:,} is more than the {MAX_LAYERS:,} layers a file may have")
         first: dict[str, Any] = {}
         if "first" in options:
             given = _expect_mapping(options["first"], f"{label}: first")

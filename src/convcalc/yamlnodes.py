@@ -97,7 +97,7 @@ def parse_yaml(text: str, file: str) -> Located:
     if root is None:
         raise YamlError(f"{file}:1:1: the file is empty; an architecture needs 'input' and 'layers'")
     constructor = yaml.SafeLoader("")  # only for its scalar construction rules
-    return _convert(root, file, constructor, set())
+    return _convert(root, file, constructor, set(), {})
 
 
 def _offset_position(text: str, offset: int, file: str) -> Position:
@@ -110,7 +110,23 @@ MAX_DEPTH = 100
 """Deepest nesting of lists and mappings accepted; real architectures use about 20."""
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int]) -> Located:
+def _convert(
+    node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int], memo: dict[int, Located]
+) -> Located:
+    """``node`` as :class:`Located`; an aliased node is converted once and shared.
+
+    Sharing keeps "billion laughs" documents (aliases of aliases) linear here;
+    the loader caps how many layers they may expand to.
+    """
+    done = memo.get(id(node))
+    if done is None:
+        done = memo[id(node)] = _convert_new(node, file, constructor, open_nodes, memo)
+    return done
+
+
+def _convert_new(
+    node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int], memo: dict[int, Located]
+) -> Located:
     at = _position(node, file)
     if id(node) in open_nodes:
         raise YamlError(f"{at}: an alias refers to a node that contains it; remove the recursive '*' reference")
@@ -130,10 +146,10 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_node
             if key in items:
                 raise YamlError(f"{_position(key_node, file)}: duplicate key {key!r} (first at line {key_at[key].line})")
             key_at[key] = _position(key_node, file)
-            items[key] = _convert(value_node, file, constructor, open_nodes)
+            items[key] = _convert(value_node, file, constructor, open_nodes, memo)
         return Located(items, at, key_at)
     if isinstance(node, yaml.SequenceNode):
-        return Located([_convert(item, file, constructor, open_nodes) for item in node.value], at)
+        return Located([_convert(item, file, constructor, open_nodes, memo) for item in node.value], at)
     return Located(_scalar(node, file, constructor), at)
 
 

@@ -11,34 +11,54 @@ shape and parameter counts::
     verify    compares the pass with the analysis, one sentence per mismatch
     memory    an upper bound on the pass's peak memory, before running it
 
->>> from convcalc.loader import load_model            # doctest: +SKIP
->>> model = load_model("configs/resnet50.yaml")        # doctest: +SKIP
->>> check_memory(model, batch=1)                       # doctest: +SKIP
-123456789
->>> verify(model, batch=1).mismatches                  # doctest: +SKIP
-()
+Names are imported on first use, so the memory guard (``check_memory``)
+costs no NumPy import::
+
+    model = load_model("configs/resnet50.yaml")
+    check_memory(model, batch=1)          # ≈ 120 MB, or MemoryLimitError
+    verify(model, batch=1).mismatches     # ()
 """
 
-from .engine import ForwardError, Network, random_input, run_layer
-from .kernels import KERNELS, Params, tf_same_padding
-from .memory import DEFAULT_MAX_MEMORY, MemoryLimitError, check_memory, estimate_peak_bytes
-from .verify import LayerCheck, Progress, Verification, verify, verify_layer
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_MAX_MEMORY",
-    "KERNELS",
-    "ForwardError",
-    "LayerCheck",
-    "MemoryLimitError",
-    "Network",
-    "Params",
-    "Progress",
-    "Verification",
-    "check_memory",
-    "estimate_peak_bytes",
-    "random_input",
-    "run_layer",
-    "tf_same_padding",
-    "verify",
-    "verify_layer",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import ForwardError, Network, random_input, run_layer
+    from .kernels import KERNELS, Params, tf_same_padding
+    from .memory import DEFAULT_MAX_MEMORY, MemoryLimitError, check_memory, estimate_peak_bytes
+    from .verify import LayerCheck, Progress, Verification, verify, verify_layer
+
+_LOCATIONS = {
+    "ForwardError": "engine",
+    "Network": "engine",
+    "random_input": "engine",
+    "run_layer": "engine",
+    "KERNELS": "kernels",
+    "Params": "kernels",
+    "tf_same_padding": "kernels",
+    "DEFAULT_MAX_MEMORY": "memory",
+    "MemoryLimitError": "memory",
+    "check_memory": "memory",
+    "estimate_peak_bytes": "memory",
+    "LayerCheck": "verify",
+    "Progress": "verify",
+    "Verification": "verify",
+    "verify": "verify",
+    "verify_layer": "verify",
+}
+
+__all__ = sorted(_LOCATIONS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LOCATIONS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LOCATIONS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

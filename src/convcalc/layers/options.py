@@ -17,6 +17,7 @@ Padding(mode='explicit', top=1, bottom=1, left=1, right=1)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,7 @@ def pair(name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
 
 def number(name: str, value: Any, minimum: float = 0.0, below: float | None = None) -> float:
     """A real-valued option in ``[minimum, below)``."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok and value >= minimum and (below is None or value < below):
         return float(value)
     bound = (

@@ -46,10 +46,10 @@ def _scale(name: str, value: Any) -> tuple[float, float] | None:
     if (
         isinstance(value, (list, tuple))
         and len(value) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < math.inf for v in value)
     ):
         return (float(value[0]), float(value[1]))
-    raise SpecError(f"{name} must be a positive number or a pair [h, w] of them (got {given!r})")
+    raise SpecError(f"{name} must be a positive finite number or a pair [h, w] of them (got {given!r})")
 
 
 def _size(name: str, value: Any) -> tuple[int, int] | None:
