@@ -44,13 +44,13 @@ PACKAGE = Path(convcalc.__file__).parent
 CONFIGS = sorted((PACKAGE / "configs").glob("*.yaml"))
 
 
-def tiny(*layers: tuple[str, str, dict[str, Any]], input: Shape = Shape.of(8, 8, 3), trainable: bool = True) -> Model:
-    """A chain of layers: (name, kind, options) each reading the one before."""
+def tiny(*layers: tuple[str, str, dict[str, Any]], input: Shape | None = None, trainable: bool = True) -> Model:
+    """A chain of layers: (name, kind, options) each reading the one before, on 8×8×3."""
     nodes = tuple(
         Node(name, make_layer(kind, options), (i - 1,), trainable=trainable)
         for i, (name, kind, options) in enumerate(layers)
     )
-    return Model("tiny", input, nodes, len(nodes) - 1)
+    return Model("tiny", input or Shape.of(8, 8, 3), nodes, len(nodes) - 1)
 
 
 # ---------------------------------------------------------------- bundled models
@@ -186,11 +186,11 @@ def test_arrays_are_freed_after_their_last_reader() -> None:
 # ---------------------------------------------------------------- against plain loops
 def loop_conv(x: np.ndarray, w: np.ndarray, stride: int, pads: tuple[int, int, int, int]) -> np.ndarray:
     """Direct convolution of one sample (H, W, C) with (kh, kw, C, F), by loops."""
-    t, b, l, r = pads
+    top, bottom, left, right = pads
     h, wid, c = x.shape
     kh, kw, _, f = w.shape
-    padded = np.zeros((h + t + b, wid + l + r, c), dtype=np.float64)
-    padded[t : t + h, l : l + wid] = x
+    padded = np.zeros((h + top + bottom, wid + left + right, c), dtype=np.float64)
+    padded[top : top + h, left : left + wid] = x
     rows = [
         [
             [
@@ -198,9 +198,9 @@ def loop_conv(x: np.ndarray, w: np.ndarray, stride: int, pads: tuple[int, int, i
                     for a in range(kh) for bb in range(kw) for ch in range(c))
                 for o in range(f)
             ]
-            for j in range((wid + l + r - kw) // stride + 1)
+            for j in range((wid + left + right - kw) // stride + 1)
         ]
-        for i in range((h + t + b - kh) // stride + 1)
+        for i in range((h + top + bottom - kh) // stride + 1)
     ]
     return np.array(rows)
 
@@ -277,10 +277,13 @@ def test_every_kind_has_a_kernel() -> None:
 
 @pytest.mark.parametrize(("kind", "options", "inputs"), LAYERS, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(LAYERS)])
 def test_single_layer_verifies(kind: str, options: dict[str, Any], inputs: list[Shape]) -> None:
-    result = verify_layer(make_layer(kind, options), *inputs, batch=2)
+    spec = make_layer(kind, options)
+    result = verify_layer(spec, *inputs, batch=2)
     assert result.ok, result.mismatches
     (check,) = result.checks
     assert check.name == kind and check.actual[0] == 2
+    out, params = run_layer(spec, *(random_input(s, 2) for s in inputs))
+    assert out.dtype == np.float32 and all(a.dtype == np.float32 for a in params.arrays.values())
 
 
 def test_single_layer_mismatch_names_the_layer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,16 +59,16 @@ def explicit_pads(spec: Any, h: int, w: int) -> tuple[int, int, int, int]:
         return 0, 0, 0, 0
     stride = getattr(spec, "strides", None) or spec.stride
     dilation = getattr(spec, "dilation", (1, 1))
-    (t, b), (l, r) = (
+    (top, bottom), (left, right) = (
         same_padding(n, d * (k - 1) + 1, s) for n, k, s, d in zip((h, w), spec.kernel, stride, dilation)
     )
-    return t, b, l, r
+    return top, bottom, left, right
 
 
 def t_conv2d(spec: Any, p: Params, x: Any) -> Any:
-    t, b, l, r = explicit_pads(spec, x.shape[2], x.shape[3])
+    top, bottom, left, right = explicit_pads(spec, x.shape[2], x.shape[3])
     weight = tensor(p["kernel"].transpose(3, 2, 0, 1))
-    return F.conv2d(F.pad(x, (l, r, t, b)), weight, tensor(p.get("bias")), spec.stride, 0, spec.dilation, spec.groups)
+    return F.conv2d(F.pad(x, (left, right, top, bottom)), weight, tensor(p.get("bias")), spec.stride, 0, spec.dilation, spec.groups)
 
 
 def t_conv_transpose2d(spec: Any, p: Params, x: Any) -> Any:
@@ -155,6 +155,10 @@ ACTIVATIONS = {
     "hardsigmoid": F.hardsigmoid,
 }
 
+def unary(f: Any) -> Any:
+    return lambda spec, p, x: f(x)
+
+
 REFERENCE: dict[str, Any] = {
     "conv2d": t_conv2d,
     "conv_transpose2d": t_conv_transpose2d,
@@ -172,7 +176,7 @@ REFERENCE: dict[str, Any] = {
     "dropout": lambda s, p, x: F.dropout(x, s.rate, training=False),
     "softmax": lambda s, p, x: F.softmax(x, dim=1 if x.ndim == 4 else -1),
     "leaky_relu": lambda s, p, x: F.leaky_relu(x, s.negative_slope),
-    **{kind: (lambda f: lambda s, p, x: f(x))(f) for kind, f in ACTIVATIONS.items()},
+    **{kind: unary(f) for kind, f in ACTIVATIONS.items()},
     "upsample": t_upsample,
     "channel_shuffle": lambda s, p, x: F.channel_shuffle(x, s.groups),
     "add": t_broadcast(torch.add),
@@ -332,6 +336,21 @@ def test_upsample(mode: str, by_size: bool, corners: bool, h: int, w: int, data:
             return
         options["scale"] = [sh, sw]
     compare("upsample", options, (h, w, 3))
+
+
+@pytest.mark.parametrize(
+    ("options", "shape"),
+    [
+        ({"scale": 2.3}, (2, 3, 2)),  # 2 → 4 = 2·2: PyTorch reads dst // 2, not ⌊dst/2.3⌋
+        ({"scale": [1.2, 0.9]}, (5, 10, 2)),  # 5 → 6, 10 → 9
+        ({"size": [1, 1], "mode": "bilinear"}, (4, 3, 2)),
+        ({"size": [1, 5], "mode": "bilinear", "align_corners": True}, (4, 3, 2)),
+        ({"scale": 1 / 3, "mode": "bilinear"}, (9, 7, 2)),
+    ],
+    ids=["nearest-twice", "nearest-near-one", "bilinear-to-1", "corners-to-1", "bilinear-down"],
+)
+def test_upsample_edges(options: dict[str, Any], shape: tuple[int, int, int]) -> None:
+    compare("upsample", options, shape)
 
 
 # ---------------------------------------------------------------- whole models

@@ -7,7 +7,6 @@ the installed package, so the names work after a plain ``pip install``.
 from __future__ import annotations
 
 from difflib import get_close_matches
-from importlib.resources import files
 from pathlib import Path
 
 from .errors import InputError
@@ -17,6 +16,8 @@ __all__ = ["bundled", "resolve"]
 
 def bundled() -> dict[str, Path]:
     """Bundled architecture names → their files, sorted by name."""
+    from importlib.resources import files
+
     folder = Path(str(files("convcalc") / "configs"))
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 

@@ -284,7 +284,7 @@ def _print_model(summary: Any, depth: int | None, layout: Layout, fmt: ModelForm
         table = model_table(summary, report.display_rows(summary, depth), layout)
         if output is None:
             console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-            console.print(table)
+            console.print(table, crop=False)
             return
         console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
         console.print(table)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConvCalcError
 from .expr import evaluate, is_expression
@@ -42,6 +40,13 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
 class LoadError(ConvCalcError):
     """An architecture file cannot be read, or describes an impossible network."""
+
+
+def get_close_matches(word: str, possibilities: Any, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """difflib's, imported only when a message needs a suggestion."""
+    from difflib import get_close_matches as close_matches
+
+    return close_matches(word, possibilities, n=n, cutoff=cutoff)
 
 
 def _fail(at: Position, message: str) -> LoadError:
@@ -123,14 +128,16 @@ def _check_keys(mapping: Located, allowed: tuple[str, ...], what: str) -> None:
             raise _fail(at, f"unknown key {key!r} in {what}{hint}")
 
 
-@dataclass
 class _Scope:
     """Names visible inside one group; ``prefix`` makes them unique overall."""
 
-    prefix: str
-    parent: _Scope | None = None
-    names: dict[str, int] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("counts", "names", "parent", "prefix")
+
+    def __init__(self, prefix: str, parent: _Scope | None = None) -> None:
+        self.prefix = prefix
+        self.parent = parent
+        self.names: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
 
     def auto(self, base: str, claim: bool = True) -> str:
         """Keras-style names: conv2d, conv2d_1, conv2d_2, …; ``claim=False`` only looks."""
@@ -152,16 +159,16 @@ class _Scope:
         return None
 
 
-@dataclass(frozen=True)
-class _Block:
+# The loader's private records are NamedTuples: cheap to define, which keeps
+# the command line's start-up short.
+class _Block(NamedTuple):
     name: str
     params: dict[str, Located]
     layers: Located
     at: Position
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(NamedTuple):
     """What an entry is read within."""
 
     scope: _Scope

@@ -49,7 +49,24 @@ _LOCATIONS = {
     "verify_layer": "verify",
 }
 
-__all__ = sorted(_LOCATIONS)
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "KERNELS",
+    "ForwardError",
+    "LayerCheck",
+    "MemoryLimitError",
+    "Network",
+    "Params",
+    "Progress",
+    "Verification",
+    "check_memory",
+    "estimate_peak_bytes",
+    "random_input",
+    "run_layer",
+    "tf_same_padding",
+    "verify",
+    "verify_layer",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from math import gcd
+from math import floor, gcd
 from typing import Any
 
 import numpy as np
@@ -163,11 +163,11 @@ def _pads(spec: Any, hw: tuple[int, int], dilation: tuple[int, int]) -> tuple[in
     if p.mode == "valid":
         return 0, 0, 0, 0
     stride = getattr(spec, "strides", None) or spec.stride
-    (t, b), (l, r) = (
+    (top, bottom), (left, right) = (
         tf_same_padding(n, d * (k - 1) + 1, s)
         for n, k, s, d in zip(hw, spec.kernel, stride, dilation)
     )
-    return t, b, l, r
+    return top, bottom, left, right
 
 
 def _pad(x: np.ndarray, top: int, bottom: int, left: int, right: int, value: float = 0.0) -> np.ndarray:
@@ -226,7 +226,7 @@ def _im2col(
 def _correlate(x: np.ndarray, kernel: np.ndarray, stride, dilation, groups: int) -> np.ndarray:
     """Cross-correlation of a padded ``x`` with ``kernel`` (kh, kw, C/g, F), no bias."""
     kh, kw, cg, f = kernel.shape
-    n, _, _, c = x.shape
+    c = x.shape[-1]
     if groups == 1:
         if (kh, kw) == (1, 1):
             cols = np.ascontiguousarray(x[:, :: stride[0], :: stride[1]])  # no copy at stride 1
@@ -325,18 +325,18 @@ def _pool(spec: Any, x: np.ndarray, reduce: str) -> np.ndarray:
     counts: the input, the padding if ``count_include_pad``, never the
     ceil_mode overhang (PyTorch), and never Keras ``same`` padding.
     """
-    n, h, w, c = x.shape
+    h, w = x.shape[1:3]
     kernel, stride = spec.kernel, spec.stride or spec.kernel
     dilation = getattr(spec, "dilation", (1, 1))
-    t, b, l, r = _pads(spec, (h, w), dilation)
+    top, bottom, left, right = _pads(spec, (h, w), dilation)
     extra_h, extra_w = (stride[0] - 1, stride[1] - 1) if spec.ceil_mode else (0, 0)
     fill = -np.inf if reduce == "max" else 0.0
-    xp = _pad(x, t, b + extra_h, l, r + extra_w, fill)
+    xp = _pad(x, top, bottom + extra_h, left, right + extra_w, fill)
     view = _windows(xp, kernel, stride, dilation)  # (N, Ho, Wo, C, kh, kw)
     if spec.ceil_mode:
         # Starts grow with the index, so the windows kept are a prefix.
-        keep_h = np.count_nonzero(np.arange(view.shape[1]) * stride[0] < t + h)
-        keep_w = np.count_nonzero(np.arange(view.shape[2]) * stride[1] < l + w)
+        keep_h = np.count_nonzero(np.arange(view.shape[1]) * stride[0] < top + h)
+        keep_w = np.count_nonzero(np.arange(view.shape[2]) * stride[1] < left + w)
         view = view[:, :keep_h, :keep_w]
     kh, kw = kernel
     op = np.maximum if reduce == "max" else np.add
@@ -349,9 +349,9 @@ def _pool(spec: Any, x: np.ndarray, reduce: str) -> np.ndarray:
         return out
     counted = np.zeros(xp.shape[1:3], dtype=x.dtype)
     if getattr(spec, "count_include_pad", True) and spec.padding.mode == "explicit":
-        counted[: t + h + b, : l + w + r] = 1
+        counted[: top + h + bottom, : left + w + right] = 1
     else:
-        counted[t : t + h, l : l + w] = 1
+        counted[top : top + h, left : left + w] = 1
     mask = _windows(counted[None, :, :, None], kernel, stride, dilation)
     if spec.ceil_mode:
         mask = mask[:, :keep_h, :keep_w]
@@ -512,11 +512,18 @@ def _resized(size: int, spec: Any, axis: int) -> int:
     """The output length PyTorch's ``interpolate`` gives: ``size``, or ⌊in·scale⌋."""
     if spec.size is not None:
         return spec.size[axis]
-    return int(np.floor(size * spec.scale[axis]))
+    return floor(size * spec.scale[axis])
 
 
 def _nearest_index(size: int, out: int, scale: float | None) -> np.ndarray:
-    """PyTorch's 'nearest': src = min(⌊dst·s⌋, in − 1), s = 1/scale or in/out, in float32."""
+    """PyTorch's 'nearest': src = min(⌊dst·s⌋, in − 1), s = 1/scale or in/out, in float32.
+
+    As PyTorch (``nearest_idx``), an output of exactly the input's length or
+    twice it maps dst → dst or dst // 2 whatever the scale: scale 2.3 on 2
+    pixels gives 4, read from [0, 0, 1, 1] and not ⌊dst/2.3⌋ = [0, 0, 0, 1].
+    """
+    if out in (size, 2 * size):
+        return np.arange(out) // (out // size)
     s = F32(1.0 / scale) if scale is not None else F32(size) / F32(out)
     return np.minimum(np.floor(np.arange(out, dtype=F32) * s).astype(np.intp), size - 1)
 
@@ -537,7 +544,7 @@ def _linear_weights(size: int, out: int, scale: float | None, align_corners: boo
 
 
 def upsample(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
-    n, h, w, c = x.shape
+    h, w = x.shape[1:3]
     oh, ow = _resized(h, spec, 0), _resized(w, spec, 1)
     sh, sw = spec.scale if spec.scale is not None else (None, None)
     if spec.mode == "nearest":
@@ -591,6 +598,10 @@ def concat(spec: Any, p: Params, *xs: np.ndarray) -> np.ndarray:
 Kernel = Callable[..., np.ndarray]
 """``kernel(spec, params, *inputs) -> output``."""
 
+
+def _elementwise(f: Callable[[Any, np.ndarray], np.ndarray]) -> Kernel:
+    return lambda spec, p, x: f(spec, x)
+
 KERNELS: dict[str, Kernel] = {
     "conv2d": conv2d,
     "conv_transpose2d": conv_transpose2d,
@@ -606,10 +617,7 @@ KERNELS: dict[str, Kernel] = {
     "dense": dense,
     "flatten": flatten,
     "dropout": dropout,
-    **{
-        kind: (lambda f: lambda spec, p, x: f(spec, x))(f)
-        for kind, f in _ACTIVATIONS.items()
-    },
+    **{kind: _elementwise(f) for kind, f in _ACTIVATIONS.items()},
     "upsample": upsample,
     "channel_shuffle": channel_shuffle,
     "add": add,

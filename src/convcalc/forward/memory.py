@@ -100,6 +100,10 @@ _FACTORS = {
     "softmax": 2, "leaky_relu": 1.25,
 }
 
+def _times_input(factor: float) -> Callable[[Any, Shape, Shape], float]:
+    return lambda spec, x, out: factor * x.size
+
+
 _SCRATCH: dict[str, Callable[[Any, Shape, Shape], float]] = {
     "conv2d": _conv,
     "conv_transpose2d": _conv_transpose,
@@ -108,7 +112,7 @@ _SCRATCH: dict[str, Callable[[Any, Shape, Shape], float]] = {
     "adaptive_avgpool2d": _adaptive,
     "adaptive_maxpool2d": _adaptive,
     "upsample": _upsample,
-    **{kind: (lambda k: lambda spec, x, out: k * x.size)(k) for kind, k in _FACTORS.items()},
+    **{kind: _times_input(k) for kind, k in _FACTORS.items()},
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any, ClassVar, NamedTuple
 
 from ..errors import ShapeError, SpecError
@@ -67,8 +68,8 @@ class LayerSpec:
     def __post_init__(self) -> None:
         # Normalise every field once, however the spec was constructed, so a
         # spec built directly (``Conv2d(64, 3)``) equals one built from a file.
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            object.__setattr__(self, f.name, f.metadata["norm"](f.name, getattr(self, f.name)))
+        for name, norm in _normalisers(type(self)):
+            object.__setattr__(self, name, norm(name, getattr(self, name)))
         self.validate()
 
     def validate(self) -> None:
@@ -124,6 +125,12 @@ class LayerSpec:
             else:
                 want = f"{low} to {high} inputs"
             raise ShapeError(f"{self.kind} takes {want}, got {n}")
+
+
+@cache
+def _normalisers(cls: type) -> tuple[tuple[str, Callable[[str, Any], Any]], ...]:
+    """Each field's name and normalising function, looked up once per class."""
+    return tuple((f.name, f.metadata["norm"]) for f in dataclasses.fields(cls))
 
 
 def unknown_option_message(kind: str, name: str, known: tuple[str, ...]) -> str:
