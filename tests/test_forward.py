@@ -324,7 +324,7 @@ def test_check_memory_refuses_in_a_sentence() -> None:
     with pytest.raises(
         MemoryLimitError,
         match=r"^the forward pass of 'resnet50' at batch 1000 would need about \d+\.\d+ GiB, "
-        r"more than the limit of 4\.0 GiB; use a smaller batch or raise the limit$",
+        r"more than the limit of 4\.0 GiB; use a smaller --batch or raise --max-memory$",
     ):
         check_memory(model, 1000)
 

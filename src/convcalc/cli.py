@@ -178,6 +178,8 @@ def layer(
     layout: Annotated[Layout, typer.Option("--layout", help="Axis order to read and print shapes.")] = Layout.HWC,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
     explain: Annotated[bool, typer.Option("--explain", help="Show the arithmetic step by step.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Run the layer with NumPy on random input and confirm the figures (exit 1 on a mismatch).")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the verifying run.")] = 1,
 ) -> None:
     """One layer: output shape, parameters and MACs.
 
@@ -216,13 +218,25 @@ def layer(
             from .explain import explain as explain_layer
 
             explanation = explain_layer(spec, *inputs)
-        _print_layer(spec, inputs, result, layout, fmt, explanation)
+        verification = None
+        if verify:
+            from .forward import verify_layer
+
+            verification = verify_layer(spec, *inputs, batch=batch, layout=layout)
+        _print_layer(spec, inputs, result, layout, fmt, explanation, verification)
+        _report_mismatches(verification)
 
 
-def _print_layer(spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layout, fmt: Format, explanation: list[str] | None) -> None:
+def _print_layer(
+    spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layout, fmt: Format,
+    explanation: list[str] | None, verification: Any = None,
+) -> None:
     from .report import layer_document
 
     doc = layer_document(spec, inputs, result, layout, explanation)
+    if verification is not None:
+        doc["verified"] = verification.ok
+        doc["verification"] = {"batch": verification.batch, "seed": verification.seed, "mismatches": list(verification.mismatches)}
     if fmt is Format.JSON:
         import json
 
@@ -238,6 +252,51 @@ def _print_layer(spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layo
         console.print(line, markup=False, soft_wrap=True)
 
 
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*", re.I)
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
+          "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
+
+
+def _memory_size(text: str) -> int:
+    """``4GiB`` → 4,294,967,296; ``512MB`` → 512,000,000; ``1000000`` bytes."""
+    match = _MEMORY.fullmatch(text)
+    unit = match[2].lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise InputError(f"--max-memory {text!r} is not a size; give bytes or a size like 4GiB, 512MiB, 2GB")
+    return int(float(match[1]) * _UNITS[unit])
+
+
+def _verify_model(model: Any, summary: Any, batch: int, max_memory: str) -> Any:
+    """The forward pass with the memory guard first and a progress bar on a terminal."""
+    from .forward import check_memory, verify
+
+    check_memory(model, batch, limit=_memory_size(max_memory), summary=summary)
+    if not sys.stderr.isatty():
+        return verify(model, summary, batch=batch)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("forward pass", total=len(model.nodes))
+
+        def advance(step: int, total: int, name: str) -> None:
+            bar.update(task, completed=step, description=f"forward pass: {name}")
+
+        return verify(model, summary, batch=batch, progress=advance)
+
+
+def _report_mismatches(verification: Any) -> None:
+    """Mismatches on stderr and exit 1; nothing when the pass agreed."""
+    if verification is None or verification.ok:
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for message in verification.mismatches:
+        console.print(f"mismatch: {message}", markup=False, style="bold red")
+    raise typer.Exit(1)
+
+
 _SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": ModelFormat.MARKDOWN}
 
 
@@ -249,6 +308,9 @@ def model(
     fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal (.svg and .html export the table).", show_default=False, dir_okay=False)] = None,
     dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
+    verify: Annotated[bool, typer.Option("--verify", help="Run a NumPy forward pass and confirm every shape and parameter count (exit 1 on a mismatch).")] = False,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the verifying forward pass.")] = 1,
+    max_memory: Annotated[str, typer.Option("--max-memory", help="Refuse a forward pass estimated to need more memory than this.")] = "4GiB",
 ) -> None:
     """A whole network: per-layer shapes, parameters and MACs, with totals.
 
@@ -259,29 +321,35 @@ def model(
         from .loader import load_model
         from .model import analyse
 
-        summary = analyse(load_model(resolve(source)), dtype)
+        model = load_model(resolve(source))
+        summary = analyse(model, dtype)
+        verification = _verify_model(model, summary, batch, max_memory) if verify else None
         suffix = output.suffix.lower() if output else ""
         chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
-        _print_model(summary, depth, layout or summary.model.layout, chosen, output)
+        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification)
+        _report_mismatches(verification)
 
 
-def _print_model(summary: Any, depth: int | None, layout: Layout, fmt: ModelFormat, output: Path | None) -> None:
+def _print_model(
+    summary: Any, depth: int | None, layout: Layout, fmt: ModelFormat, output: Path | None, verification: Any = None
+) -> None:
     from . import report
 
+    verified = report.verified_layers(verification) if verification is not None else None
     if fmt is ModelFormat.JSON:
         import json
 
-        text = json.dumps(report.model_document(summary, layout), indent=2) + "\n"
+        text = json.dumps(report.model_document(summary, layout, verification), indent=2) + "\n"
     elif fmt is ModelFormat.CSV:
-        text = report.model_csv(report.display_rows(summary, depth), layout)
+        text = report.model_csv(report.display_rows(summary, depth, verified), layout)
     elif fmt is ModelFormat.MARKDOWN:
-        text = report.model_markdown(summary, report.display_rows(summary, depth), layout)
+        text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout)
     else:
         from rich.console import Console
 
         from .render import model_table
 
-        table = model_table(summary, report.display_rows(summary, depth), layout)
+        table = model_table(summary, report.display_rows(summary, depth, verified), layout)
         if output is None:
             console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
             console.print(table, crop=False)
@@ -336,6 +404,83 @@ def models() -> None:
             summary = analyse(load_model(path))
             entries.append((name, summary.model.description, summary))
         Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(models_table(entries))
+
+
+class CheckFormat(str, Enum):
+    """How ``check`` reports its findings."""
+
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+    JUNIT = "junit"
+    SARIF = "sarif"
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str], typer.Argument(help="Architecture files, folders (searched for *.yaml, *.yml) or globs.", show_default=False)],
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Also run the NumPy forward pass on each file.")] = False,
+    fmt: Annotated[CheckFormat | None, typer.Option("--format", help="Report format [default: github under GitHub Actions, else text].", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.", show_default=False, dir_okay=False)] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even with failing findings (never hides exit code 2).")] = False,
+) -> None:
+    """Check architecture files for CI: exit 0 clean, 1 findings, 2 could not run.
+
+    [dim]Example: convcalc check configs/ --strict[/]
+    """
+    with reported_errors():
+        import os
+
+        from . import checkformats
+        from .check import check_paths
+
+        chosen = fmt or (CheckFormat.GITHUB if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.TEXT)
+        result = check_paths(paths, strict=strict, verify=_verifier() if verify else None)
+        if chosen is CheckFormat.TEXT and output is None:
+            _print_findings(result)
+        else:
+            render = getattr(checkformats, f"as_{chosen.value}")
+            text = render(result.findings, result.files)
+            if output is None:
+                sys.stdout.write(text)
+            else:
+                _write_atomically(output, text)
+        if result.fatal:
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if result.failed and not exit_zero:
+            raise typer.Exit(1)
+
+
+def _print_findings(result: Any) -> None:
+    """Text findings, coloured by severity on a terminal."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from .checkformats import as_text, text_line
+
+    colours = {"error": "red", "fatal": "bold red", "warning": "yellow"}
+    console = Console(highlight=False, soft_wrap=True)
+    for finding in result.findings:
+        style = colours["error"] if finding.fails and finding.severity.value == "warning" else colours[finding.severity.value]
+        console.print(Text(text_line(finding), style=style))
+    console.print(Text(as_text([], result.files).splitlines()[-1] if not result.findings else as_text(result.findings, result.files).splitlines()[-1], style="bold"))
+
+
+def _verifier() -> Any:
+    """The forward pass as a check: (node index, message) per disagreement."""
+    from .forward import verify
+
+    def run(model: Any, summary: Any) -> list[tuple[int, str]]:
+        report = verify(model, summary)
+        index = {node.name: i for i, node in enumerate(model.nodes)}
+        found = []
+        for message in report.mismatches:
+            match = re.match(r"layer '([^']+)'", message)
+            found.append((index.get(match[1], -1) if match else -1, message))
+        return found
+
+    return run
 
 
 @app.command()

@@ -22,11 +22,19 @@ __all__ = ["ConvCalcError", "InputError", "ShapeError", "SpecError"]
 
 
 class ConvCalcError(Exception):
-    """Root of every error convcalc reports to a user."""
+    """Root of every error convcalc reports to a user.
 
-    def __init__(self, message: str) -> None:
+    ``rule`` names the kind of problem for ``convcalc check`` (see
+    :mod:`convcalc.findings`); subclasses set a default.
+    """
+
+    rule: str | None = None
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if rule is not None:
+            self.rule = rule
 
     def within(self, context: str) -> ConvCalcError:
         """Return the same kind of error with ``context: `` put in front.
@@ -34,15 +42,19 @@ class ConvCalcError(Exception):
         >>> str(SpecError("stride must be positive").within("layer 'c1' (conv2d)"))
         "layer 'c1' (conv2d): stride must be positive"
         """
-        return type(self)(f"{context}: {self.message}")
+        return type(self)(f"{context}: {self.message}", rule=self.rule)
 
 
 class SpecError(ConvCalcError):
     """A layer option is invalid whatever the input."""
 
+    rule = "schema"
+
 
 class ShapeError(ConvCalcError):
     """A layer cannot be applied to the shape it receives."""
+
+    rule = "impossible-layer"
 
 
 class InputError(ConvCalcError):

@@ -179,6 +179,11 @@ def _window_notes(w: Window) -> list[str]:
                     f"{q} is rounded down: {plural} ({w.axis}={w.size}) "
                     f"{'are' if w.dropped > 1 else 'is'} covered by no window and dropped"
                 )
+            elif w.pad_before + w.size > (w.out - 1) * w.stride + w.span:
+                notes.append(
+                    f"{q} is rounded down: the {unit}s after the last window are the gap that "
+                    f"stride {w.stride} leaves after every window (a further window would start past the input)"
+                )
             else:
                 notes.append(
                     f"{q} is rounded down: the last window would need {missing} more {unit}"

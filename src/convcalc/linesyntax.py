@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Collection
 from difflib import get_close_matches
 from typing import Any
 
@@ -287,8 +288,11 @@ def _split(line: str) -> list[str]:
     return _COMMENT.sub("", line).split()
 
 
-def parse_line(line: str) -> str | dict[str, dict[str, Any]]:
+def parse_line(line: str, blocks: Collection[str] = ()) -> str | dict[str, dict[str, Any]]:
     """One layer line → its entry: the bare kind, or ``{kind: {options}}``.
+
+    ``blocks`` names the blocks of the file being edited; a line may start
+    with one and give its parameters as ``key=value``.
 
     >>> parse_line("bn")
     'batchnorm2d'
@@ -296,10 +300,15 @@ def parse_line(line: str) -> str | dict[str, dict[str, Any]]:
     {'add': {'from': ['a', 'b']}}
     >>> parse_line("conv k3")       # the loader, not the syntax, asks for filters
     {'conv2d': {'kernel': 3}}
+    >>> parse_line("unit width=128 repeat=4 @layer2", blocks={"unit"})
+    {'unit': {'width': 128, 'repeat': 4, 'name': 'layer2'}}
     """
     tokens = _split(line)
     if not tokens:
         raise InputError("the line is empty; write a layer such as 'relu' or 'conv 64 k3'")
+    if tokens[0] in blocks:
+        given = parse_options(None, tokens[1:])
+        return {tokens[0]: given} if given else tokens[0]
     kind = _kind(tokens[0])
     options = parse_options(kind, tokens[1:])
     if not options:
@@ -307,7 +316,7 @@ def parse_line(line: str) -> str | dict[str, dict[str, Any]]:
     return {kind: _ordered(kind, options)}
 
 
-def parse_layers(text: str, first: int = 1) -> list[str | dict[str, dict[str, Any]]]:
+def parse_layers(text: str, first: int = 1, blocks: Collection[str] = ()) -> list[str | dict[str, dict[str, Any]]]:
     """``'a; b; c'`` (or one layer per line) → entries; empty parts are skipped.
 
     Errors name the layer's number, counting from ``first``:
@@ -323,7 +332,7 @@ def parse_layers(text: str, first: int = 1) -> list[str | dict[str, dict[str, An
         if not part.strip():
             continue
         try:
-            entries.append(parse_line(part))
+            entries.append(parse_line(part, blocks))
         except ConvCalcError as error:
             raise error.within(f"layer {first + len(entries)}") from None
     return entries

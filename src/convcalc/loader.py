@@ -17,12 +17,14 @@ from .errors import ConvCalcError
 from .expr import evaluate, is_expression
 from .layers import ALIASES, KINDS, canonical_kind, make_layer, spec_class
 from .layers.base import unknown_option_message
-from .model import INPUT, Model, Node, Summary, analyse, paused_gc
+from .model import INPUT, Expectation, Model, Node, Summary, analyse, paused_gc
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
 
 __all__ = ["LoadError", "load_model", "parse_model"]
 
+EXPECT_KEYS = ("output", "params", "trainable_params", "non_trainable_params", "macs", "layers")
+EXPECT_LAYER_KEYS = ("output", "params", "trainable", "non_trainable", "macs")
 TOP_KEYS = ("name", "description", "input", "layout", "params", "blocks", "layers", "output", "expect")
 BLOCK_KEYS = ("description", "params", "layers")
 COMMON = ("name", "from", "trainable", "if")
@@ -41,6 +43,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 class LoadError(ConvCalcError):
     """An architecture file cannot be read, or describes an impossible network."""
 
+    rule = "schema"
+
 
 def get_close_matches(word: str, possibilities: Any, n: int = 1, cutoff: float = 0.6) -> list[str]:
     """difflib's, imported only when a message needs a suggestion."""
@@ -49,8 +53,8 @@ def get_close_matches(word: str, possibilities: Any, n: int = 1, cutoff: float =
     return close_matches(word, possibilities, n=n, cutoff=cutoff)
 
 
-def _fail(at: Position, message: str) -> LoadError:
-    return LoadError(f"{at}: {message}")
+def _fail(at: Position, message: str, rule: str = "schema") -> LoadError:
+    return LoadError(f"{at}: {message}", rule=rule)
 
 
 def load_model(path: str | Path) -> Model:
@@ -59,13 +63,13 @@ def load_model(path: str | Path) -> Model:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LoadError(f"{path}: no such file") from None
+        raise LoadError(f"{path}: no such file", rule="unreadable") from None
     except IsADirectoryError:
-        raise LoadError(f"{path}: is a directory, not an architecture file") from None
+        raise LoadError(f"{path}: is a directory, not an architecture file", rule="unreadable") from None
     except UnicodeDecodeError as error:
-        raise LoadError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        raise LoadError(f"{path}: not UTF-8 text (byte {error.start})", rule="unreadable") from None
     except OSError as error:
-        raise LoadError(f"{path}: cannot be read ({error.strerror})") from None
+        raise LoadError(f"{path}: cannot be read ({error.strerror})", rule="unreadable") from None
     return parse_model(text, str(path), default_name=path.stem)
 
 
@@ -79,7 +83,7 @@ def parse_model(text: str, file: str = "<text>", default_name: str = "model") ->
     except LoadError:
         raise
     except ConvCalcError as error:
-        raise LoadError(error.message) from None
+        raise LoadError(error.message, rule=error.rule) from None
     except RecursionError:  # blocks inside blocks inside blocks …, hundreds deep
         raise LoadError(f"{file}:1:1: blocks and containers are nested too deeply") from None
     return model
@@ -90,6 +94,10 @@ def load_summary(path: str | Path, **kwargs: Any) -> Summary:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _whole(value: Any, minimum: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
 def _kind_of(located: Located) -> str:
@@ -185,6 +193,7 @@ class _Builder:
         self.groups: dict[str, str] = {}
         self.blocks: dict[str, _Block] = {}
         self.global_names: dict[str, int] = {}
+        self.used_blocks: set[str] = set()
 
     # ------------------------------------------------------------ top level
 
@@ -206,8 +215,6 @@ class _Builder:
             layout = Layout(value)
         shape = self._input(top["input"], layout)
         params = self._params(top.get("params"), {}, "params")
-        if "expect" in top:
-            _expect_mapping(top["expect"], "expect")
         if "blocks" in top:
             self._blocks(top["blocks"])
         scope = _Scope("")
@@ -225,7 +232,44 @@ class _Builder:
                 raise _fail(ref.at, "output must name a layer, not the input")
         if output == INPUT:
             raise _fail(top["layers"].at, "every layer was skipped by 'if'; the model has no layers")
-        return Model(name, shape, tuple(self.nodes), output, layout, description, dict(self.groups))
+        expectations = self._expectations(top["expect"], layout) if "expect" in top else ()
+        unused = tuple((b.name, b.at) for b in self.blocks.values() if b.name not in self.used_blocks)
+        return Model(
+            name, shape, tuple(self.nodes), output, layout, description, dict(self.groups), expectations, unused
+        )
+
+    def _expectations(self, located: Located, layout: Layout) -> tuple[Expectation, ...]:
+        """``expect:`` — figures the file asserts, checked by ``convcalc check``."""
+        top = _expect_mapping(located, "expect")
+        _check_keys(located, EXPECT_KEYS, "expect")
+        found = [self._figure(None, key, value, layout) for key, value in top.items() if key != "layers"]
+        if "layers" in top:
+            layers = top["layers"]
+            for name, figures in _expect_mapping(layers, "expect: layers").items():
+                at = layers.key_at[name]  # type: ignore[index]
+                if name not in self.global_names:
+                    close = get_close_matches(name, list(self.global_names), n=1, cutoff=0.6)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise _fail(at, f"expect: no layer is named {name!r}{hint}", "dangling-reference")
+                _expect_mapping(figures, f"expect: layer {name!r}")
+                _check_keys(figures, EXPECT_LAYER_KEYS, f"expect: layer {name!r}")
+                found.extend(self._figure(name, key, value, layout) for key, value in figures.value.items())
+        return tuple(found)
+
+    def _figure(self, layer: str | None, key: str, located: Located, layout: Layout) -> Expectation:
+        where = f"expect: {key}" if layer is None else f"expect: layer {layer!r}: {key}"
+        value = located.value
+        if key == "output":
+            sizes = value if isinstance(value, list) else None
+            if not sizes or len(sizes) not in (1, 3) or not all(_whole(v.value) for v in sizes):
+                raise _fail(located.at, f"{where} must be a shape like [112, 112, 64] or [1000], got {_kind_of(located)}")
+            dims = [v.value for v in sizes]
+            if len(dims) == 3 and layout is Layout.CHW:
+                dims = [dims[1], dims[2], dims[0]]
+            return Expectation(layer, key, Shape(tuple(dims)), located.at)
+        if not _whole(value, minimum=0):
+            raise _fail(located.at, f"{where} must be a whole number ≥ 0, got {_kind_of(located)}")
+        return Expectation(layer, key, value, located.at)
 
     def _string(self, located: Located | None, what: str) -> str | None:
         if located is None:
@@ -335,7 +379,7 @@ class _Builder:
             choices = [*KINDS, *ALIASES, *CONTAINERS, *self.blocks]
             close = get_close_matches(key, choices, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else "; see 'convcalc layer --help' for the kinds"
-            raise _fail(key_at, f"unknown layer kind {key!r}{hint}") from None
+            raise _fail(key_at, f"unknown layer kind {key!r}{hint}", "unknown-kind") from None
         return self._layer(kind, key_at, body, x, context)
 
     def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str) -> tuple[dict[str, Located], bool, list[int], str | None, bool, str]:
@@ -395,14 +439,14 @@ class _Builder:
             return INPUT
         found = scope.resolve(name)
         if found == -2:
-            raise _fail(at, f"{prefix}{name!r} is the block or container this layer is inside; refer to a layer before it")
+            raise _fail(at, f"{prefix}{name!r} is the block or container this layer is inside; refer to a layer before it", "dangling-reference")
         if found is None:
             found = self.global_names.get(name)
         if found is None:
             known = [*self.global_names, *_visible(scope)]
             close = get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else "; name the layer with 'name:' before referring to it"
-            raise _fail(at, f"{prefix}no earlier layer is named {name!r}{hint}")
+            raise _fail(at, f"{prefix}no earlier layer is named {name!r}{hint}", "dangling-reference")
         return found
 
     def _add(self, name: str, spec: Any, inputs: list[int], context: _Context, at: Position, local: str) -> int:
@@ -438,6 +482,7 @@ class _Builder:
         return self._add(full, spec, inputs, inner, key_at, local)
 
     def _block(self, block: _Block, key_at: Position, body: Located, x: int, context: _Context) -> int:
+        self.used_blocks.add(block.name)
         if block.name in context.blocks_open:
             cycle = " → ".join((*context.blocks_open[context.blocks_open.index(block.name):], block.name))
             raise _fail(key_at, f"block {block.name!r} uses itself ({cycle}); blocks cannot recurse")

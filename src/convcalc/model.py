@@ -22,17 +22,17 @@ import gc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dtypes import DType
-from .errors import ConvCalcError
+from .errors import ConvCalcError, ShapeError
 from .layers import LayerResult, LayerSpec, apply
 from .shapes import Layout, Shape
 
 if TYPE_CHECKING:
     from .yamlnodes import Position
 
-__all__ = ["DType", "Model", "Node", "Row", "Summary", "Totals", "analyse"]
+__all__ = ["DType", "Expectation", "Model", "Node", "Row", "Summary", "Totals", "analyse"]
 
 INPUT = -1
 """Index that stands for the model input in :attr:`Node.inputs`."""
@@ -67,6 +67,23 @@ class Model:
     description: str = ""
     groups: Mapping[str, str] = field(default_factory=dict)
     """Group name → what it is (``'bottleneck'``, ``'residual'``)."""
+    expectations: tuple[Expectation, ...] = ()
+    """Figures the file asserts in ``expect:``."""
+    unused_blocks: tuple[tuple[str, Position], ...] = ()
+    """Blocks defined but never used, with where they are defined."""
+
+
+class Expectation(NamedTuple):
+    """One figure asserted in a file's ``expect:`` section."""
+
+    layer: str | None
+    """The layer's full name, or None for the whole model."""
+    figure: str
+    """``output``, ``params``, ``trainable_params``, … (model) or
+    ``output``, ``params``, ``trainable``, ``non_trainable``, ``macs`` (layer)."""
+    expected: Any
+    """A :class:`Shape` for ``output``, else a whole number."""
+    at: Position
 
 
 class Row(NamedTuple):
@@ -141,7 +158,10 @@ def _analyse(model: Model, dtype: DType) -> Summary:
             result = apply(node.spec, *inputs)
         except ConvCalcError as error:
             where = f"{node.at}: " if node.at else ""
-            raise error.within(f"{where}layer {node.name!r} ({node.spec.kind})") from None
+            located = error.within(f"{where}layer {node.name!r} ({node.spec.kind})")
+            if node.spec.arity[0] > 1 and isinstance(error, ShapeError):
+                located.rule = "merge-mismatch"
+            raise located from None
         if not node.trainable:
             result = _frozen(result)
         shapes.append(result.output)

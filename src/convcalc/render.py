@@ -47,6 +47,14 @@ def layer_table(doc: dict[str, Any]) -> Table:
     table.add_row("  non-trainable", count(params["non_trainable"]))
     macs = doc["macs"]
     table.add_row("MACs", count(macs) + (f"  ({si(macs)})" if macs >= 1000 else ""))
+    if "verified" in doc:
+        batch = doc["verification"]["batch"]
+        table.add_row(
+            "verified",
+            Text(f"✓ NumPy forward pass, batch {batch}", style="green")
+            if doc["verified"]
+            else Text("✗ mismatch (see below)", style="bold red"),
+        )
     pad = doc.get("padding")
     if pad is not None and doc["options"].get("padding") == "same":
         table.add_row(
@@ -152,6 +160,9 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
         ("non-trainable", "right", ""),
         ("MACs", "right", ""),
     ]
+    checked = any(r.verified is not None for r in rows)
+    if checked:
+        columns.append(("verified", "left", ""))
     body = [
         (
             [
@@ -161,6 +172,7 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
                 count(r.trainable),
                 count(r.non_trainable),
                 count(r.macs),
+                *((("✓" if r.verified else "✗ mismatch"),) if checked else ()),
             ],
             "bold" if r.is_group else "",
         )

@@ -15,6 +15,7 @@ of a merge; ``explain`` the arithmetic lines when asked for.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from .formatting import binary_bytes, si
@@ -31,6 +32,7 @@ __all__ = [
     "model_markdown",
     "resolved_padding",
     "totals_lines",
+    "verified_layers",
 ]
 
 
@@ -88,15 +90,26 @@ class DisplayRow(NamedTuple):
     non_trainable: int
     macs: int
     is_group: bool
+    verified: bool | None = None
+    """The forward pass agreed (a group: on all its layers); None when not run."""
 
 
-def display_rows(summary: Summary, depth: int | None = None) -> list[DisplayRow]:
+def display_rows(
+    summary: Summary, depth: int | None = None, verified: Mapping[str, bool] | None = None
+) -> list[DisplayRow]:
     """Rows in execution order with a header row opening each group.
 
     Groups nested ``depth`` deep are shown as one row each, their layers
-    hidden; ``None`` shows everything.
+    hidden; ``None`` shows everything. ``verified`` maps layer names to the
+    forward pass's verdict.
     """
     groups = _group_totals(summary)
+    group_ok: dict[str, bool] = {}
+    if verified is not None:
+        for row in summary.rows:
+            ok = verified.get(row.node.name, False)
+            for name in row.node.path:
+                group_ok[name] = group_ok.get(name, True) and ok
     out: list[DisplayRow] = []
     open_path: tuple[str, ...] = ()
     for row in summary.rows:
@@ -109,12 +122,14 @@ def display_rows(summary: Summary, depth: int | None = None) -> list[DisplayRow]
                 break
             name = path[level]
             g = groups[name]
-            out.append(DisplayRow(name, summary.model.groups.get(name, "group"), level, g.output, g.trainable, g.non_trainable, g.macs, True))
+            mark = group_ok.get(name) if verified is not None else None
+            out.append(DisplayRow(name, summary.model.groups.get(name, "group"), level, g.output, g.trainable, g.non_trainable, g.macs, True, mark))
         open_path = path
         if depth is not None and len(path) > depth:
             continue
         r = row.result
-        out.append(DisplayRow(row.node.name, row.node.spec.kind, len(path), r.output, r.trainable, r.non_trainable, r.macs, False))
+        mark = verified.get(row.node.name, False) if verified is not None else None
+        out.append(DisplayRow(row.node.name, row.node.spec.kind, len(path), r.output, r.trainable, r.non_trainable, r.macs, False, mark))
     return out
 
 
@@ -138,13 +153,20 @@ def _group_totals(summary: Summary) -> dict[str, _GroupTotal]:
     return totals
 
 
-def model_document(summary: Summary, layout: Layout) -> dict[str, Any]:
-    """The stable JSON document of ``convcalc model --format json``."""
+def model_document(
+    summary: Summary, layout: Layout, verification: Any = None
+) -> dict[str, Any]:
+    """The stable JSON document of ``convcalc model --format json``.
+
+    With a forward-pass ``verification`` (see :mod:`convcalc.forward`) each
+    layer gains ``verified`` and the document a ``verification`` summary.
+    """
     model, totals = summary.model, summary.totals
     names = {i: node.name for i, node in enumerate(model.nodes)}
     names[INPUT] = "input"
     groups = _group_totals(summary)
-    return {
+    verified = verified_layers(verification) if verification is not None else None
+    doc: dict[str, Any] = {
         "name": model.name,
         "description": model.description,
         "layout": layout.value,
@@ -162,6 +184,7 @@ def model_document(summary: Summary, layout: Layout) -> dict[str, Any]:
                 "options": row.node.spec.options(),
                 "groups": list(row.node.path),
             }
+            | ({"verified": verified.get(row.node.name, False)} if verified is not None else {})
             for row in summary.rows
         ],
         "groups": [
@@ -185,9 +208,23 @@ def model_document(summary: Summary, layout: Layout) -> dict[str, Any]:
             "input_bytes": totals.input_bytes,
         },
     }
+    if verification is not None:
+        doc["verification"] = {
+            "ok": verification.ok,
+            "batch": verification.batch,
+            "seed": verification.seed,
+            "mismatches": list(verification.mismatches),
+        }
+    return doc
+
+
+def verified_layers(verification: Any) -> dict[str, bool]:
+    """Layer name → whether the forward pass agreed with the analysis."""
+    return {check.name: check.ok for check in verification.checks}
 
 
 CSV_COLUMNS = ("name", "kind", "level", "group", "output", "trainable", "non_trainable", "macs")
+"""CSV header; ``verified`` is appended after a forward pass."""
 
 
 def model_csv(rows: list[DisplayRow], layout: Layout) -> str:
@@ -197,10 +234,12 @@ def model_csv(rows: list[DisplayRow], layout: Layout) -> str:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    checked = any(r.verified is not None for r in rows)
+    writer.writerow([*CSV_COLUMNS, "verified"] if checked else CSV_COLUMNS)
     for r in rows:
         shape = "x".join(map(str, r.output.ordered(layout)))
-        writer.writerow([r.name, r.kind, r.level, str(r.is_group).lower(), shape, r.trainable, r.non_trainable, r.macs])
+        cells = [r.name, r.kind, r.level, str(r.is_group).lower(), shape, r.trainable, r.non_trainable, r.macs]
+        writer.writerow([*cells, str(r.verified).lower()] if checked else cells)
     return buffer.getvalue()
 
 

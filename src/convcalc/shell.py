@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import glob
 import os
 import re
@@ -133,9 +134,15 @@ def _entry_text(entry: Any) -> str:
 
 
 def _mapping_text(mapping: dict[str, Any]) -> str:
-    if not mapping:
-        return ""
-    return yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+    """Top-level keys in block style, lists of numbers in flow style (``input: [224, 224, 3]``)."""
+    # PyYAML writes a mapping of scalars alone as '{output: fc}', so one key at a time.
+    return "".join(
+        yaml.safe_dump(
+            {key: value}, sort_keys=False, allow_unicode=True, width=100,
+            default_flow_style=None if isinstance(value, (dict, list)) else False,
+        )
+        for key, value in mapping.items()
+    )  # fmt: skip
 
 
 def state_yaml(state: State) -> tuple[str, list[int]]:
@@ -356,6 +363,11 @@ class Session:
         self._undo.clear()
         self._redo.clear()
 
+    def _blocks(self) -> tuple[str, ...]:
+        """Names of the blocks a loaded file defines; lines may use them like kinds."""
+        blocks = dict(self.state.header).get("blocks")
+        return tuple(blocks) if isinstance(blocks, dict) else ()
+
     def _need_input(self) -> Shape:
         if self.state.input is None:
             raise InputError("there is no input shape yet; set it first, as in 'input 224x224x3'")
@@ -483,7 +495,7 @@ class Session:
         command = COMMANDS.get(_COMMAND_ALIASES.get(key, key))
         if command is not None:
             return command.run(self, rest.strip(), forced)
-        if key in kind_names():
+        if key in kind_names() or word in self._blocks():
             return self.add(text)
         close = get_close_matches(key, [*COMMANDS, *kind_names()], n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else "; type 'help' for the commands and 'help layers' for the kinds"
@@ -493,7 +505,7 @@ class Session:
         """Append the layers of ``text`` (``;`` separates several)."""
         self._need_input()
         start = len(self.state.entries)
-        entries = parse_layers(text, first=start + 1)
+        entries = parse_layers(text, first=start + 1, blocks=self._blocks())
         if not entries:
             return []
         built = self._commit(replace(self.state, entries=self.state.entries + tuple(entries)), f"add {text.strip()}")
@@ -511,7 +523,7 @@ class Session:
             raise InputError("insert needs a layer and the line to insert, as in 'insert conv1 bn' or 'insert after 3 relu'")
         self._need_input()
         index = self._entry_index(words[0], "insert") + (where == "after")
-        entries = parse_layers(words[1], first=index + 1)
+        entries = parse_layers(words[1], first=index + 1, blocks=self._blocks())
         if not entries:
             raise InputError("insert: nothing to insert after the layer; give a line such as 'relu'")
         old = self.built()
@@ -729,8 +741,8 @@ class Session:
         segment = before.rsplit(";", 1)[-1]
         words = segment.split()
         if not words:
-            starts = kind_names() if ";" in before else [*COMMANDS, *kind_names()]
-            return _matching(starts, text)
+            starts = [*kind_names(), *self._blocks()]
+            return _matching(starts if ";" in before else [*COMMANDS, *starts], text)
         first = words[0].lower().rstrip("!")
         first = _COMMAND_ALIASES.get(first, first)
         if first in kind_names() and first not in COMMANDS:
@@ -753,7 +765,7 @@ class Session:
                 extra = ["before", "after"] if len(words) == 1 else []
                 return _matching([*extra, *self._all_names()], text)
             if len(rest) == 1:
-                return _matching(kind_names(), text)
+                return _matching([*kind_names(), *self._blocks()], text)
             return self._complete_options(KIND_ALIASES.get(rest[1].lower(), rest[1].lower()), text)
         return []
 
@@ -777,8 +789,6 @@ class Session:
             return _matching(["name=", "from=", "trainable=false"], text)
         candidates = []
         cls = spec_class(kind)
-        import dataclasses
-
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if isinstance(f.default, bool):
                 candidates += [f.name, f"{f.name}=false"] if not f.default else [f"{f.name}=false"]
@@ -824,8 +834,6 @@ def _syntax_help() -> list[str]:
 
 
 def _kind_help(kind: str) -> list[str]:
-    import dataclasses
-
     cls = spec_class(kind)
     lines = [f"{kind}: " + (cls.__doc__ or "").strip().splitlines()[0].replace("``", "'")]
     if kind in POSITIONAL:

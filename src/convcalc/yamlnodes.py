@@ -40,6 +40,8 @@ class Position:
 class YamlError(ConvCalcError):
     """The text is not valid YAML, or uses a construct convcalc refuses."""
 
+    rule = "yaml-syntax"
+
 
 @dataclass(frozen=True, slots=True)
 class Located:

@@ -85,13 +85,21 @@ class Window:
 
     @property
     def dropped(self) -> int:
-        """Input rows (or columns) at the end that no window reaches.
+        """Input rows (or columns) at the end lost because a window did not fit.
 
-        Only flooring drops rows; windows that overhang the end in ceil mode
-        read nothing there.
+        Rows after the last window that a further window would have read, had
+        the input been long enough; the gap a stride larger than the window
+        leaves after every window is not counted (see :attr:`skipped`). Only
+        flooring drops rows: in ceil mode the last window overhangs instead.
+
+        >>> Window("H", 230, kernel=7, stride=2, pad_before=0, pad_after=0).dropped
+        1
+        >>> Window("H", 56, kernel=1, stride=2, pad_before=0, pad_after=0).dropped  # a stride gap
+        0
         """
         end = (self.out - 1) * self.stride + self.span
-        return max(self.pad_before + self.size - end, 0)
+        next_start = self.out * self.stride
+        return max(self.pad_before + self.size - max(end, next_start), 0)
 
     @property
     def skipped(self) -> int:
