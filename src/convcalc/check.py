@@ -137,7 +137,7 @@ def _expectations(path: str, summary: Summary) -> list[Finding]:
     for e in summary.model.expectations:
         if e.layer is None:
             actual = summary.output if e.figure == "output" else model_figures[e.figure]
-            subject = f"expect: {e.figure}"
+            subject = e.figure
         else:
             r = rows[e.layer].result
             actual = {
@@ -147,13 +147,13 @@ def _expectations(path: str, summary: Summary) -> list[Finding]:
                 "non_trainable": r.non_trainable,
                 "macs": r.macs,
             }[e.figure]
-            subject = f"expect: layer {e.layer!r} {e.figure}"
+            subject = f"layer {e.layer!r} {e.figure}"
         if actual != e.expected:
             if e.figure == "output":
                 shown = f"{e.expected.format(layout)}, computed {actual.format(layout)}"
             else:
-                shown = f"{e.expected:,}, computed {actual:,} (off by {actual - e.expected:+,})"
-            findings.append(Finding(path, e.at.line, e.at.column, "CC107", f"{subject} is {shown}"))
+                shown = f"{e.expected:,}, computed {actual:,} ({actual - e.expected:+,})"
+            findings.append(Finding(path, e.at.line, e.at.column, "CC107", f"expected {subject} {shown}"))
     return findings
 
 
@@ -197,21 +197,26 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
             if oh > h or ow > w:
                 add(node.at, "CC202", f"{label}: output {oh}×{ow} is larger than its {h}×{w} input, so windows repeat pixels")
 
-    readers: list[int] = [0] * len(model.nodes)
-    for node in model.nodes:
-        for i in node.inputs:
-            if i != INPUT:
-                readers[i] += 1
+    # Layers that do not reach the output, reported once per dead region, at
+    # the layer that starts it: a lone dead end is "unused" (CC203), a longer
+    # chain "unreachable" (CC204).
+    readers: list[list[int]] = [[] for _ in model.nodes]
+    for i, node in enumerate(model.nodes):
+        for j in node.inputs:
+            if j != INPUT:
+                readers[j].append(i)
     reaches = _reaching_output(model)
     output_name = model.nodes[model.output].name
     for i, node in enumerate(model.nodes):
-        label = f"layer {node.name!r} ({node.spec.kind})"
-        if i == model.output:
+        if reaches[i] or any(j != INPUT and not reaches[j] for j in node.inputs):
             continue
-        if readers[i] == 0:
+        label = f"layer {node.name!r} ({node.spec.kind})"
+        region = _downstream(i, readers)
+        if len(region) == 1:
             add(node.at, "CC203", f"{label}: its output is read by no layer and is not the model output {output_name!r}")
-        elif not reaches[i]:
-            add(node.at, "CC204", f"{label}: its output never reaches the model output {output_name!r}")
+        else:
+            names = ", ".join(model.nodes[k].name for k in region[:4]) + (", …" if len(region) > 4 else "")
+            add(node.at, "CC204", f"{label} starts {len(region)} layers ({names}) whose output never reaches the model output {output_name!r}")
     for name, at in model.unused_blocks:
         add(at, "CC205", f"block {name!r} is defined but never used")
     return _merge_repeats(path, raw, strict)
@@ -237,6 +242,18 @@ def _trailing_padding(model: Model) -> list[tuple[int, int]]:
         else:
             trailing.append((0, 0))
     return trailing
+
+
+def _downstream(start: int, readers: list[list[int]]) -> list[int]:
+    """``start`` and every layer that reads from it, directly or not, in order."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for k in readers[stack.pop()]:
+            if k not in seen:
+                seen.add(k)
+                stack.append(k)
+    return sorted(seen)
 
 
 def _reaching_output(model: Model) -> list[bool]:

@@ -302,7 +302,9 @@ _SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": Mo
 
 @app.command()
 def model(
-    source: Annotated[str, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)],
+    source: Annotated[str | None, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)] = None,
+    layers: Annotated[str | None, typer.Option("--layers", help="Instead of a file: layers in the shell's one-line syntax, e.g. 'conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1' (docs/shell.md).", show_default=False)] = None,
+    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="With --layers: the input shape, e.g. 224x224x3.", show_default=False)] = None,
     depth: Annotated[int | None, typer.Option("--depth", "-d", min=0, help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
     layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to print shapes [default: the file's layout, else hwc].", show_default=False)] = None,
     fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
@@ -317,17 +319,35 @@ def model(
     [dim]Example: convcalc model resnet50 --depth 1[/]
     """
     with reported_errors():
-        from .catalog import resolve
-        from .loader import load_model
         from .model import analyse
 
-        model = load_model(resolve(source))
+        model = _model_from(source, layers, input_shape)
         summary = analyse(model, dtype)
         verification = _verify_model(model, summary, batch, max_memory) if verify else None
         suffix = output.suffix.lower() if output else ""
         chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
         _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification)
         _report_mismatches(verification)
+
+
+def _model_from(source: str | None, layers: str | None, input_shape: str | None) -> Any:
+    """The model named by a file or bundled name, or written with --layers."""
+    if layers is not None:
+        if source is not None:
+            raise InputError(f"give a file ({source!r}) or --layers, not both")
+        if input_shape is None:
+            raise InputError("--layers needs --input, e.g. --input 224x224x3")
+        from .shell import layers_to_model
+
+        return layers_to_model(layers, input_shape)
+    if source is None:
+        raise InputError("name an architecture file or a bundled model (see 'convcalc models'), or give --layers")
+    if input_shape is not None:
+        raise InputError("--input goes with --layers; a file declares its own input")
+    from .catalog import resolve
+    from .loader import load_model
+
+    return load_model(resolve(source))
 
 
 def _print_model(
@@ -443,7 +463,8 @@ def check(
             render = getattr(checkformats, f"as_{chosen.value}")
             text = render(result.findings, result.files)
             if output is None:
-                sys.stdout.write(text)
+                sys.stdout.buffer.write(text.encode("utf-8")) if hasattr(sys.stdout, "buffer") else sys.stdout.write(text)
+                sys.stdout.flush()
             else:
                 _write_atomically(output, text)
         if result.fatal:
@@ -453,18 +474,17 @@ def check(
 
 
 def _print_findings(result: Any) -> None:
-    """Text findings, coloured by severity on a terminal."""
+    """Text findings, coloured by severity on a terminal, then the summary."""
     from rich.console import Console
     from rich.text import Text
 
-    from .checkformats import as_text, text_line
+    from .checkformats import report_order, text_line, text_summary
 
-    colours = {"error": "red", "fatal": "bold red", "warning": "yellow"}
     console = Console(highlight=False, soft_wrap=True)
-    for finding in result.findings:
-        style = colours["error"] if finding.fails and finding.severity.value == "warning" else colours[finding.severity.value]
-        console.print(Text(text_line(finding), style=style))
-    console.print(Text(as_text([], result.files).splitlines()[-1] if not result.findings else as_text(result.findings, result.files).splitlines()[-1], style="bold"))
+    for finding in report_order(result.findings, result.files):
+        colour = "bold red" if finding.severity.value == "fatal" else "red" if finding.fails else "yellow"
+        console.print(Text(text_line(finding), style=colour))
+    console.print(Text(text_summary(result.findings, result.files), style="bold"))
 
 
 def _verifier() -> Any:
@@ -481,6 +501,23 @@ def _verifier() -> Any:
         return found
 
     return run
+
+
+@app.command()
+def shell(
+    path: Annotated[str | None, typer.Argument(help="An architecture file to start from.", show_default=False)] = None,
+    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="Input shape to start with, e.g. 224x224x3.", show_default=False)] = None,
+) -> None:
+    """Build a network layer by layer and watch the shapes flow.
+
+    Type a layer ('conv 64 k7 s2 p3'), 'show', 'undo', 'save net.yaml', 'help'.
+    With a script piped in, runs it and exits 2 at the first bad line.
+    """
+    from .shell import run_shell
+
+    code = run_shell(input_shape, path)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

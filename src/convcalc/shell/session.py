@@ -1,0 +1,556 @@
+"""The model being built, and what each command does to it.
+
+A :class:`Session` holds the current :class:`~convcalc.shell.state.State`
+with undo and redo stacks of earlier ones, and has one method per command.
+Each method returns what to show (text, or rich renderables for ``show``)
+instead of printing, so tests drive it without a terminal, and raises
+:class:`~convcalc.errors.ConvCalcError` with one sentence when the command
+cannot be done. A change is committed only once the new state loads, so a
+refused command leaves the model as it was.
+
+>>> s = Session(parse_shape("224x224x3"))
+>>> s.execute("conv 64 k7 s2 p3 @conv1; bn; relu")[0]
+'  1  conv1           conv2d       224×224×3 → 112×112×64         9,472 params  118,013,952 MACs'
+>>> s.execute("set conv1 s1")[-1]
+'output 112×112×64 → 224×224×64; params 9,728 → 9,728; MACs 118,013,952 → 472,055,808'
+>>> s.execute("undo")
+['undone: set conv1 s1; output 112×112×64']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+from dataclasses import replace
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConvCalcError, InputError
+from ..layers import KINDS, canonical_kind, spec_class
+from ..linesyntax import KIND_ALIASES, format_entry, kind_names, parse_layers, parse_options
+from ..loader import load_model
+from ..shapes import Layout, Shape, parse_shape
+from .commands import COMMAND_ALIASES, COMMANDS, kind_help, syntax_help
+from .state import Built, State, build, entry_text, forward_check, state_yaml, write_atomically
+
+__all__ = ["NeedsConfirmation", "Session"]
+
+
+class NeedsConfirmation(InputError):
+    """A command that would lose something; ``command`` does it anyway."""
+
+    def __init__(self, message: str, question: str = "", command: str = "") -> None:
+        super().__init__(message)
+        self.question = question
+        self.command = command
+
+    def within(self, context: str) -> NeedsConfirmation:
+        return NeedsConfirmation(f"{context}: {self.message}", self.question, self.command)
+
+
+
+class Session:
+    """The model being built, and one method per command.
+
+    Methods return a list of things to show (strings, or rich renderables
+    for ``show``) and raise :class:`~convcalc.errors.ConvCalcError` with one
+    sentence when a command cannot be done; the state is then unchanged.
+    """
+
+    def __init__(self, input: Shape | None = None, layout: Layout = Layout.HWC) -> None:
+        self.state = State(input, (), layout)
+        self.saved = self.state
+        """The state last loaded or saved; :attr:`dirty` compares with it."""
+        self.path: Path | None = None
+        """The file ``save`` writes when given no name."""
+        self.ask_before_quit = True
+        self.finished = False
+        self._undo: list[tuple[State, str]] = []
+        self._redo: list[tuple[State, str]] = []
+        self._cache: tuple[State, Built | None] | None = None
+
+    # -------------------------------------------------------------- state
+
+    @property
+    def dirty(self) -> bool:
+        return self.state != self.saved
+
+    @property
+    def name(self) -> str:
+        header = dict(self.state.header)
+        if isinstance(header.get("name"), str):
+            return header["name"]
+        return self.path.stem if self.path else "shell"
+
+    def built(self, state: State | None = None, numbers: tuple[int, ...] | None = None) -> Built | None:
+        """The model of ``state`` (the current one by default); None before any layer."""
+        state = state or self.state
+        if self._cache is not None and self._cache[0] is state:
+            return self._cache[1]
+        result = build(state, self.name, numbers) if state.entries else None
+        self._cache = (state, result)
+        return result
+
+    def _commit(self, new: State, what: str, numbers: tuple[int, ...] | None = None) -> Built | None:
+        """Check ``new`` loads, then make it current (undoably). Raises and changes nothing if not."""
+        result = self.built(new, numbers)
+        self._undo.append((self.state, what))
+        self._redo.clear()
+        self.state = new
+        return result
+
+    def forget_history(self) -> None:
+        """Start the undo history afresh (after start-up)."""
+        self._undo.clear()
+        self._redo.clear()
+
+    def _blocks(self) -> tuple[str, ...]:
+        """Names of the blocks a loaded file defines; lines may use them like kinds."""
+        blocks = dict(self.state.header).get("blocks")
+        return tuple(blocks) if isinstance(blocks, dict) else ()
+
+    def _need_input(self) -> Shape:
+        if self.state.input is None:
+            raise InputError("there is no input shape yet; set it first, as in 'input 224x224x3'")
+        return self.state.input
+
+    def _output_text(self, built: Built | None) -> str:
+        """``56×56×64``, or what there is before the first layer."""
+        if built is None:
+            shape = self.state.input
+            return f"none yet (input {shape.format(self.state.layout)})" if shape else "none yet (no input)"
+        return built.summary.output.format(self.state.layout)
+
+    # -------------------------------------------------------------- naming layers
+
+    def _entry_names(self, built: Built | None) -> list[str | None]:
+        names: list[str | None] = [None] * len(self.state.entries)
+        if built is None:
+            return names
+        for node, entry in zip(built.model.nodes, built.entry_of):
+            if names[entry] is None:
+                names[entry] = node.path[0] if node.path else node.name
+        return names
+
+    def _all_names(self) -> list[str]:
+        built = self.built()
+        if built is None:
+            return []
+        names = [n.name for n in built.model.nodes]
+        names += [g for g in built.model.groups if g not in names]
+        return names
+
+    def _entry_index(self, word: str, command: str) -> int:
+        """The entry a user means by a number (1-based) or a name."""
+        count = len(self.state.entries)
+        if not count:
+            raise InputError(f"{command}: there are no layers yet")
+        if word.isdigit():
+            n = int(word)
+            if not 1 <= n <= count:
+                raise InputError(f"{command}: there is no layer {n}; layers are numbered 1 to {count}")
+            return n - 1
+        built = self.built()
+        names = self._entry_names(built)
+        if word in names:
+            return names.index(word)
+        if built is not None:
+            for node, entry in zip(built.model.nodes, built.entry_of):
+                if node.name == word or word in node.path:
+                    outer = names[entry]
+                    raise InputError(
+                        f"{command}: {word!r} is inside {outer!r} (layer {entry + 1}); "
+                        f"{command} works on whole entries, so use {outer!r} or {entry + 1}"
+                    )
+        close = get_close_matches(word, [n for n in names if n], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "; 'list' shows the layers with their numbers"
+        raise InputError(f"{command}: no layer is named {word!r}{hint}")
+
+    def _node_indices(self, word: str | None, command: str) -> list[int]:
+        built = self.built()
+        if built is None:
+            raise InputError(f"{command}: there are no layers yet")
+        nodes = built.model.nodes
+        if word is None:
+            return [len(nodes) - 1]
+        for i, node in enumerate(nodes):
+            if node.name == word:
+                return [i]
+        inside = [i for i, node in enumerate(nodes) if word in node.path]
+        if inside:
+            return inside
+        entry = self._entry_index(word, command)
+        return [i for i, e in enumerate(built.entry_of) if e == entry]
+
+    # -------------------------------------------------------------- showing layers
+
+    def _row_lines(self, built: Built, entries: range) -> list[str]:
+        layout = self.state.layout
+        lines = []
+        for row, entry in zip(built.summary.rows, built.entry_of):
+            if entry not in entries:
+                continue
+            r = row.result
+            shapes = f"{row.inputs[0].format(layout)} → {r.output.format(layout)}"
+            lines.append(
+                f"{entry + 1:>3}  {row.node.name:<15} {row.node.spec.kind:<12} {shapes:<24} "
+                f"{r.params:>11,} params  {r.macs:,} MACs"
+            )
+        return lines
+
+    def _changes(self, old: Built | None, new: Built | None) -> list[str]:
+        """What a change did downstream: layers whose output moved, and the totals."""
+        if new is None:
+            return [f"output {self._output_text(None)}"]
+        lines = []
+        layout = self.state.layout
+        if old is not None and len(old.summary.rows) == len(new.summary.rows):
+            moved = [
+                f"  {b.node.name}: {a.result.output.format(layout)} → {b.result.output.format(layout)}"
+                for a, b in zip(old.summary.rows, new.summary.rows)
+                if a.result.output != b.result.output
+            ]
+            if moved:
+                shown = moved[:8] + ([f"  … and {len(moved) - 8} more"] if len(moved) > 8 else [])
+                lines += [f"{len(moved)} layer(s) change shape:", *shown]
+        if old is None:
+            return [*lines, f"output {self._output_text(new)}"]
+        a, b = old.summary.totals, new.summary.totals
+        lines.append(
+            f"output {self._output_text(old)} → {self._output_text(new)}; "
+            f"params {a.params:,} → {b.params:,}; MACs {a.macs:,} → {b.macs:,}"
+        )
+        return lines
+
+    # -------------------------------------------------------------- the commands
+
+    def execute(self, line: str) -> list[Any]:
+        """Run one line typed at the prompt: a command, or layers to add."""
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return []
+        word, _, rest = text.partition(" ")
+        key = word.lower()
+        forced = key.endswith("!") and len(key) > 1
+        key = key.rstrip("!") if forced else key
+        command = COMMANDS.get(COMMAND_ALIASES.get(key, key))
+        if command is not None:
+            return command.run(self, rest.strip(), forced)
+        if key in kind_names() or word in self._blocks():
+            return self.add(text)
+        close = get_close_matches(key, [*COMMANDS, *kind_names()], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "; type 'help' for the commands and 'help layers' for the kinds"
+        raise InputError(f"{word!r} is neither a command nor a layer kind{hint}")
+
+    def add(self, text: str) -> list[Any]:
+        """Append the layers of ``text`` (``;`` separates several)."""
+        self._need_input()
+        start = len(self.state.entries)
+        entries = parse_layers(text, first=start + 1, blocks=self._blocks())
+        if not entries:
+            return []
+        built = self._commit(replace(self.state, entries=self.state.entries + tuple(entries)), f"add {text.strip()}")
+        assert built is not None  # there is at least one entry now
+        return self._row_lines(built, range(start, start + len(entries)))
+
+    def insert(self, text: str) -> list[Any]:
+        """``insert [before|after] LAYER LINE``."""
+        words = text.split(None, 1)
+        where = "before"
+        if words and words[0].lower() in ("before", "after") and len(words) > 1:
+            where = words[0].lower()
+            words = words[1].split(None, 1)
+        if len(words) < 2:
+            raise InputError("insert needs a layer and the line to insert, as in 'insert conv1 bn' or 'insert after 3 relu'")
+        self._need_input()
+        index = self._entry_index(words[0], "insert") + (where == "after")
+        entries = parse_layers(words[1], first=index + 1, blocks=self._blocks())
+        if not entries:
+            raise InputError("insert: nothing to insert after the layer; give a line such as 'relu'")
+        old = self.built()
+        new_entries = self.state.entries[:index] + tuple(entries) + self.state.entries[index:]
+        built = self._commit(replace(self.state, entries=new_entries), f"insert {text}")
+        assert built is not None
+        return [*self._row_lines(built, range(index, index + len(entries))), *self._changes(old, built)[-1:]]
+
+    def delete(self, text: str) -> list[Any]:
+        """``del LAYER``."""
+        if not text:
+            raise InputError("del needs a layer: its number or name, as in 'del 3' or 'del conv1'")
+        index = self._entry_index(text.split()[0], "del")
+        old = self.built()
+        name = self._entry_names(old)[index] or f"layer {index + 1}"
+        entries = self.state.entries[:index] + self.state.entries[index + 1:]
+        numbers = tuple(n for n in range(1, len(self.state.entries) + 1) if n != index + 1)
+        try:
+            built = self._commit(replace(self.state, entries=entries), f"del {text}", numbers)
+        except ConvCalcError as error:
+            raise InputError(f"cannot delete {name!r}: without it, {error.message}") from None
+        return [f"deleted layer {index + 1} {name!r}; {len(entries)} left", *self._changes(old, built)[-1:]]
+
+    def set(self, text: str) -> list[Any]:
+        """``set LAYER option=value …``; ``option=`` restores the default."""
+        words = text.split()
+        if len(words) < 2:
+            raise InputError("set needs a layer and options, as in 'set conv1 s2' or 'set 3 bias=false'")
+        index = self._entry_index(words[0], "set")
+        entry = self.state.entries[index]
+        if isinstance(entry, dict) and len(entry) == 1:
+            ((word, options),) = entry.items()
+            options = dict(options) if isinstance(options, dict) else {}
+        else:
+            word, options = entry, {}
+        try:
+            kind: str | None = canonical_kind(word)
+        except ConvCalcError:
+            kind = None  # a block or a container: options by key=value only
+        changes = parse_options(kind, words[1:], allow_unset=True)
+        for option, value in changes.items():
+            if value is None:
+                options.pop(option, None)
+            else:
+                options[option] = value
+        new_entry: Any = {word: options} if options else word
+        old = self.built()
+        entries = (*self.state.entries[:index], new_entry, *self.state.entries[index + 1:])
+        try:
+            built = self._commit(replace(self.state, entries=entries), f"set {text}")
+        except ConvCalcError as error:
+            label = self._entry_names(old)[index] or f"layer {index + 1}"
+            raise InputError(f"{label!r} not changed: with {' '.join(words[1:])}, {error.message}") from None
+        return self._changes(old, built)
+
+    def set_input(self, text: str) -> list[Any]:
+        """``input [SHAPE]``: show or change the input shape."""
+        if not text:
+            shape = self.state.input
+            return [f"input {shape.format(self.state.layout)}" if shape else "no input shape yet; set one, as in 'input 224x224x3'"]
+        shape = parse_shape(text, self.state.layout)
+        old = self.built()
+        try:
+            built = self._commit(replace(self.state, input=shape), f"input {text}")
+        except ConvCalcError as error:
+            raise InputError(f"input not changed: with {shape.format(self.state.layout)}, {error.message}") from None
+        return [f"input {shape.format(self.state.layout)}", *self._changes(old, built)]
+
+    def show(self) -> list[Any]:
+        """The model table with totals."""
+        built = self.built()
+        if built is None:
+            return ["no layers yet; add one, as in 'conv 64 k3 p1'"]
+        from ..render import model_table
+        from ..report import display_rows
+
+        return [model_table(built.summary, display_rows(built.summary), self.state.layout)]
+
+    def list_lines(self) -> list[Any]:
+        """Every entry as the line that adds it, numbered."""
+        if not self.state.entries:
+            return ["no layers yet"]
+        out = []
+        for i, entry in enumerate(self.state.entries, 1):
+            try:
+                line = format_entry(entry)
+            except ConvCalcError:
+                line = entry_text(entry)  # blocks and containers, as the file has them
+            out.append(f"{i:>3}  {line}")
+        return out
+
+    def explain(self, text: str) -> list[Any]:
+        """``explain [LAYER]``: the arithmetic of a layer (the last by default)."""
+        from ..explain import explain as explain_layer
+
+        indices = self._node_indices(text.split()[0] if text else None, "explain")
+        built = self.built()
+        assert built is not None
+        layout = self.state.layout
+        out = []
+        for i in indices:
+            row = built.summary.rows[i]
+            inputs = " and ".join(s.format(layout) for s in row.inputs)
+            out.append(f"{row.node.name} ({row.node.spec.kind}): {inputs} → {row.result.output.format(layout)}")
+            out += ["  " + line for line in explain_layer(row.node.spec, *row.inputs)]
+        return out
+
+    def verify(self) -> list[Any]:
+        """Run the NumPy forward pass and compare it with the figures."""
+        built = self.built()
+        if built is None:
+            raise InputError("verify: there are no layers yet")
+        return forward_check(built.model, built.summary)
+
+    def undo(self) -> list[Any]:
+        if not self._undo:
+            raise InputError("nothing to undo")
+        state, what = self._undo.pop()
+        self._redo.append((self.state, what))
+        self.state = state
+        return [f"undone: {what}; output {self._output_text(self.built())}"]
+
+    def redo(self) -> list[Any]:
+        if not self._redo:
+            raise InputError("nothing to redo")
+        state, what = self._redo.pop()
+        self._undo.append((self.state, what))
+        self.state = state
+        return [f"redone: {what}; output {self._output_text(self.built())}"]
+
+    def save(self, text: str, force: bool = False) -> list[Any]:
+        """``save [FILE]``; an existing file is overwritten only when forced (``save!``)."""
+        given = text.split()[0] if text else ""
+        if not given and self.path is None:
+            raise InputError("save needs a file name, as in 'save net.yaml'")
+        path = Path(os.path.expanduser(given)) if given else self.path
+        assert path is not None
+        if not self.state.entries:
+            raise InputError("nothing to save: the model has no layers yet")
+        if path.is_dir():
+            raise InputError(f"cannot save to '{path}': it is a folder; give a file name")
+        if path.exists() and given and not force:
+            raise NeedsConfirmation(
+                f"'{path}' already exists; use 'save! {path}' to overwrite it",
+                f"'{path}' already exists; overwrite it?",
+                f"save! {path}",
+            )
+        text_, _ = state_yaml(self.state)
+        write_atomically(path, "# written by convcalc shell\n" + text_)
+        self.saved = self.state
+        self.path = path
+        return [f"saved {len(self.state.entries)} layers to {path}"]
+
+    def load(self, text: str) -> list[Any]:
+        """``load FILE`` (or a bundled model's name); undo goes back."""
+        if not text:
+            raise InputError("load needs a file, as in 'load net.yaml', or a bundled model's name")
+        from ..catalog import resolve
+        from ..yamlnodes import parse_yaml
+
+        given = os.path.expanduser(text.split()[0])
+        path = resolve(given)
+        load_model(path)  # file:line:col messages for a bad file
+        plain = parse_yaml(path.read_text(encoding="utf-8"), str(path)).plain()
+        layout = Layout(plain.get("layout", "hwc"))
+        dims = plain["input"]
+        shape = Shape(tuple(dims[1:] + dims[:1]) if layout is Layout.CHW and len(dims) == 3 else tuple(dims))
+        header = tuple((k, v) for k, v in plain.items() if k not in ("input", "layers", "layout"))
+        if "name" not in plain:
+            header = (("name", path.stem), *header)
+        state = State(shape, tuple(plain["layers"]), layout, header)
+        built = self._commit(state, f"load {text}")
+        self.saved = state
+        self.path = path if Path(given).exists() else None  # not a bundled file inside the package
+        return [f"loaded {path}: {len(state.entries)} entries, output {self._output_text(built)} (undo goes back)"]
+
+    def quit(self, force: bool = False) -> list[Any]:
+        if self.dirty and self.ask_before_quit and not force:
+            raise NeedsConfirmation(
+                "there are unsaved changes; save them, or use 'quit!' to quit anyway",
+                "There are unsaved changes. Quit without saving?",
+                "quit!",
+            )
+        self.finished = True
+        return []
+
+    def help(self, text: str) -> list[Any]:
+        """``help [COMMAND | layers | KIND]``."""
+        topic = text.split()[0].lower().rstrip("!") if text else ""
+        if not topic:
+            width = max(len(c.usage) for c in COMMANDS.values())
+            return [
+                "Type a layer to add it (conv 64 k3 p1; bn; relu), or a command:",
+                *(f"  {c.usage:<{width}}  {c.summary}" for c in COMMANDS.values()),
+                "'help COMMAND' tells more; 'help layers' the line syntax; 'help KIND' a kind's options.",
+                "Tab completes; Ctrl-C abandons the line; Ctrl-D quits.",
+            ]
+        topic = COMMAND_ALIASES.get(topic, topic)
+        if topic in COMMANDS:
+            c = COMMANDS[topic]
+            return [f"{c.usage} — {c.summary}", *("  " + line for line in c.details.splitlines())]
+        if topic in ("layers", "layer", "syntax", "kinds"):
+            return syntax_help()
+        if topic in kind_names():
+            return kind_help(KIND_ALIASES.get(topic, topic))
+        close = get_close_matches(topic, [*COMMANDS, *kind_names(), "layers"], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "; type 'help' for the list"
+        raise InputError(f"help: no command or layer kind is called {topic!r}{hint}")
+
+    # -------------------------------------------------------------- completion
+
+    def complete(self, before: str, text: str) -> list[str]:
+        """Candidates for the word ``text`` being typed after ``before`` on the line."""
+        segment = before.rsplit(";", 1)[-1]
+        words = segment.split()
+        if not words:
+            starts = [*kind_names(), *self._blocks()]
+            return _matching(starts if ";" in before else [*COMMANDS, *starts], text)
+        first = words[0].lower().rstrip("!")
+        first = COMMAND_ALIASES.get(first, first)
+        if first in kind_names() and first not in COMMANDS:
+            return self._complete_options(KIND_ALIASES.get(first, first), text)
+        if first == "help":
+            return _matching([*COMMANDS, "layers", *kind_names()], text) if len(words) == 1 else []
+        if first in ("save", "load"):
+            return _complete_path(text) if len(words) == 1 else []
+        if first in ("del", "explain"):
+            return _matching(self._all_names(), text) if len(words) == 1 else []
+        if first == "set":
+            if len(words) == 1:
+                return _matching(self._all_names(), text)
+            return self._complete_options(self._kind_of(words[1]), text)
+        if first == "insert":
+            rest = words[1:]
+            if rest and rest[0].lower() in ("before", "after"):
+                rest = rest[1:]
+            if not rest:
+                extra = ["before", "after"] if len(words) == 1 else []
+                return _matching([*extra, *self._all_names()], text)
+            if len(rest) == 1:
+                return _matching([*kind_names(), *self._blocks()], text)
+            return self._complete_options(KIND_ALIASES.get(rest[1].lower(), rest[1].lower()), text)
+        return []
+
+    def _kind_of(self, word: str) -> str | None:
+        try:
+            entry = self.state.entries[self._entry_index(word, "set")]
+        except ConvCalcError:
+            return None
+        key = next(iter(entry)) if isinstance(entry, dict) else entry
+        try:
+            return canonical_kind(key)
+        except ConvCalcError:
+            return None
+
+    def _complete_options(self, kind: str | None, text: str) -> list[str]:
+        if text.startswith("from="):
+            done, _, last = text[5:].rpartition(",")
+            prefix = "from=" + (done + "," if done else "")
+            return [prefix + n for n in _matching(["input", *self._all_names()], last)]
+        if kind not in KINDS:
+            return _matching(["name=", "from=", "trainable=false"], text)
+        candidates = []
+        cls = spec_class(kind)
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if isinstance(f.default, bool):
+                candidates += [f.name, f"{f.name}=false"] if not f.default else [f"{f.name}=false"]
+            elif f.name == "mode":
+                candidates += ["mode=nearest", "mode=bilinear"]
+            elif f.name == "padding":
+                candidates += ["padding=", "padding=same", "padding=valid"]
+            else:
+                candidates.append(f"{f.name}=")
+        candidates += ["name=", "from=", "trainable=false"]
+        return _matching(candidates, text)
+
+
+def _matching(words: list[str], text: str) -> list[str]:
+    return [w for w in dict.fromkeys(words) if w.startswith(text)]
+
+
+def _complete_path(text: str) -> list[str]:
+    found = sorted(glob.glob(os.path.expanduser(text) + "*"))
+    if text.startswith("~"):
+        home = os.path.expanduser("~")
+        found = ["~" + f[len(home):] for f in found]
+    return [f + "/" if os.path.isdir(os.path.expanduser(f)) else f for f in found]

@@ -1,0 +1,251 @@
+"""The shell's model as plain data, and the file loader as its only judge.
+
+A :class:`State` is one immutable snapshot: the input shape, the layer
+entries in the architecture file's plain-data form, the layout and any other
+top-level keys of a loaded file. :func:`state_yaml` writes it as the text of
+an architecture file, and :func:`build` loads that text with
+:func:`convcalc.loader.parse_model`, so the shell and files can never
+disagree; the loader's ``<shell>:LINE:COL:`` prefix is turned into the layer
+number the user knows. :func:`layers_to_model` is the same path for
+``convcalc model --layers``. No rich here: this module returns data.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from ..errors import ConvCalcError, InputError
+from ..linesyntax import parse_layers
+from ..loader import LoadError, parse_model
+from ..model import Model, Summary, analyse
+from ..shapes import Layout, Shape, parse_shape
+
+__all__ = [
+    "SHELL_FILE",
+    "Built",
+    "State",
+    "VerificationFailed",
+    "build",
+    "entry_text",
+    "forward_check",
+    "layers_to_model",
+    "state_yaml",
+    "write_atomically",
+]
+
+SHELL_FILE = "<shell>"
+"""The file name the loader sees for the shell's model; translated away in messages."""
+
+
+class VerificationFailed(ConvCalcError):
+    """The forward pass disagreed with the computed figures."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """One snapshot of the model being built. Never mutated: commands make new ones."""
+
+    input: Shape | None = None
+    entries: tuple[Any, ...] = ()
+    """Layer entries in the file format's plain-data form (``'relu'``, ``{'conv2d': {...}}``)."""
+    layout: Layout = Layout.HWC
+    header: tuple[tuple[str, Any], ...] = ()
+    """Other top-level keys of a loaded file (name, params, blocks, output, …), in order."""
+
+
+class Built(NamedTuple):
+    """A state turned into a model."""
+
+    model: Model
+    summary: Summary
+    entry_of: tuple[int, ...]
+    """For each node, the index of the entry that made it."""
+
+
+_FIRST_KEYS = ("name", "description")
+_LAST_KEYS = ("output", "expect")
+
+
+def _flow(value: Any) -> str:
+    """``value`` as one line of flow-style YAML."""
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=1 << 30)
+    return text.removesuffix("...\n").rstrip("\n")
+
+
+def entry_text(entry: Any) -> str:
+    """``conv2d: {filters: 64, kernel: 3}``: the form configs/ use."""
+    if isinstance(entry, dict) and len(entry) == 1:
+        ((kind, options),) = entry.items()
+        return f"{_flow(kind)}:" if options is None else f"{_flow(kind)}: {_flow(options)}"
+    return _flow(entry)
+
+
+def _mapping_text(mapping: dict[str, Any]) -> str:
+    """Top-level keys in block style, lists of numbers in flow style (``input: [224, 224, 3]``)."""
+    # PyYAML writes a mapping of scalars alone as '{output: fc}', so one key at a time.
+    return "".join(
+        yaml.safe_dump(
+            {key: value}, sort_keys=False, allow_unicode=True, width=100,
+            default_flow_style=None if isinstance(value, (dict, list)) else False,
+        )
+        for key, value in mapping.items()
+    )  # fmt: skip
+
+
+def state_yaml(state: State) -> tuple[str, list[int]]:
+    """The architecture file of ``state``, and the line (1-based) each entry starts on.
+
+    >>> text, starts = state_yaml(State(Shape.of(32, 32, 3), ("relu", {"dense": {"units": 10}})))
+    >>> print(text, end="")
+    input: [32, 32, 3]
+    layers:
+    - relu
+    - dense: {units: 10}
+    >>> starts
+    [3, 4, 5]
+    """
+    header = dict(state.header)
+    head = {k: header[k] for k in _FIRST_KEYS if k in header}
+    if state.layout is Layout.CHW:
+        head["layout"] = state.layout.value
+    if state.input is not None:
+        head["input"] = list(state.input.ordered(state.layout))
+    head.update({k: v for k, v in header.items() if k not in (*_FIRST_KEYS, *_LAST_KEYS)})
+    text = _mapping_text(head) + "layers:\n"
+    line = text.count("\n") + 1
+    starts = []
+    for entry in state.entries:
+        starts.append(line)
+        item = f"- {entry_text(entry)}\n"
+        text += item
+        line += item.count("\n")
+    starts.append(line)  # one past the last entry
+    text += _mapping_text({k: header[k] for k in _LAST_KEYS if k in header})
+    return text, starts
+
+
+_WHERE = re.compile(re.escape(SHELL_FILE) + r":(\d+):\d+: ")
+
+
+def _translate(message: str, starts: list[int], numbers: tuple[int, ...] | None = None) -> str:
+    """``<shell>:7:12: layer 'c' …`` → ``layer 5 'c' …``: the user counts layers, not lines.
+
+    ``numbers`` gives each entry the number the user knows it by, when that
+    is not its position (during a ``del``, the layers after it keep theirs).
+    """
+    found = _WHERE.match(message)
+    if not found:
+        return message
+    rest = message[found.end():]
+    line = int(found.group(1))
+    if not starts or not starts[0] <= line < starts[-1]:
+        return rest
+    index = bisect.bisect_right(starts, line) - 1
+    number = numbers[index] if numbers else index + 1
+    if rest.startswith("layer '"):
+        return f"layer {number} {rest.removeprefix('layer ')}"
+    return f"layer {number}: {rest}"
+
+
+def build(state: State, name: str = "shell", numbers: tuple[int, ...] | None = None) -> Built:
+    """Load ``state`` through the file loader; errors name layers by number."""
+    text, starts = state_yaml(state)
+    try:
+        model = parse_model(text, SHELL_FILE, default_name=name)
+    except LoadError as error:
+        raise InputError(_translate(error.message, starts, numbers)) from None
+    return Built(model, analyse(model), _entry_of(state, model, starts))
+
+
+def _entry_of(state: State, model: Model, starts: list[int]) -> tuple[int, ...]:
+    """Which entry made each node.
+
+    A node written in the layers list is on its entry's line. A node that a
+    block made is written in the block's definition instead; it belongs to
+    the entry of the node before it while they share their outermost group,
+    else to the next entry that uses a block (entries make their nodes in
+    order).
+    """
+    blocks = dict(state.header).get("blocks")
+    block_names = set(blocks) if isinstance(blocks, dict) else set()
+    uses_block = [
+        (next(iter(e)) if isinstance(e, dict) and e else e) in block_names for e in state.entries
+    ]
+    out: list[int] = []
+    previous: Any = None
+    for node in model.nodes:
+        line = node.at.line if node.at else 0
+        if starts and starts[0] <= line < starts[-1]:
+            entry = bisect.bisect_right(starts, line) - 1
+        elif out and node.path[:1] == previous.path[:1] and node.path:
+            entry = out[-1]
+        else:
+            after = out[-1] + 1 if out else 0
+            entry = next((i for i in range(after, len(uses_block)) if uses_block[i]), after)
+        out.append(entry)
+        previous = node
+    return tuple(out)
+
+
+def layers_to_model(text: str, input_shape: str, layout: Layout = Layout.HWC, name: str = "layers") -> Model:
+    """The model of ``convcalc model --layers "conv 64 k7 s2 p3; bn; relu" --input 224x224x3``.
+
+    >>> m = layers_to_model("conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1", "224x224x3")
+    >>> analyse(m).output.format()       # (224 + 6 − 7) // 2 + 1 = 112, then (112 + 2 − 3) // 2 + 1 = 56
+    '56×56×64'
+    >>> layers_to_model("conv 8 k3; maxpool k9", "4x4x1")
+    Traceback (most recent call last):
+      ...
+    convcalc.errors.InputError: layer 2 'maxpool2d' (maxpool2d): kernel 9 is larger than the padded input 2 (H=2, padding=0)
+    """
+    shape = parse_shape(input_shape, layout)
+    entries = parse_layers(text)
+    if not entries:
+        raise InputError(f"--layers {text!r} has no layers; give some, as in \"conv 64 k3 p1; bn; relu\"")
+    return build(State(shape, tuple(entries), layout), name).model
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and ``os.replace``: never half a file."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"cannot save to '{path}': folder '{folder}' does not exist")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as error:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"cannot save to '{path}' ({error.strerror or error})") from None
+
+
+def forward_check(model: Model, summary: Summary) -> list[str]:
+    """Run the NumPy forward pass, if convcalc.forward is there, and say what it found.
+
+    The import is late: NumPy is heavy, and the forward package may be
+    missing. A disagreement raises :class:`VerificationFailed`.
+    """
+    try:
+        from ..forward import check_memory, verify
+    except ImportError:
+        return ["verification isn't available: the NumPy forward pass (convcalc.forward) is not installed"]
+    check_memory(model, batch=1, summary=summary)
+    result = verify(model, summary)
+    if not result.ok:
+        listed = "; ".join(result.mismatches)
+        raise VerificationFailed(f"the forward pass disagrees in {len(result.mismatches)} place(s): {listed}")
+    layers = len(result.checks)
+    return [f"verified: a NumPy forward pass agrees with the shapes and parameters of all {layers} layers ({result.seconds:.2f} s)"]
+
