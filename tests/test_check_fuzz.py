@@ -13,12 +13,12 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_loader_fuzz import architecture, mutated_config
 from typer.testing import CliRunner
 
 from convcalc.check import check_file
 from convcalc.cli import app
 from convcalc.findings import RULES
+from test_loader_fuzz import architecture, mutated_config
 
 FUZZ = settings(deadline=None, max_examples=700, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

@@ -390,22 +390,12 @@ def _print_model(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, so a failure leaves no half-written file."""
-    import os
-    import tempfile
+    from .files import write_atomically
 
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"--output {str(path)!r}: folder {str(folder)!r} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as error:
-        if "tmp" in locals() and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise InputError(f"--output {str(path)!r} cannot be written ({error.strerror})") from None
+        write_atomically(path, text)
+    except InputError as error:
+        raise error.within(f"--output {str(path)!r}") from None
 
 
 @app.command()

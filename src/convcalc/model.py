@@ -19,7 +19,7 @@ Memory (``dtype`` bytes per number):
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -32,7 +32,7 @@ from .shapes import Layout, Shape
 if TYPE_CHECKING:
     from .yamlnodes import Position
 
-__all__ = ["DType", "Expectation", "Model", "Node", "Row", "Summary", "Totals", "analyse"]
+__all__ = ["DType", "Expectation", "Model", "Node", "Row", "Summary", "Totals", "analyse", "peak_live"]
 
 INPUT = -1
 """Index that stands for the model input in :attr:`Node.inputs`."""
@@ -180,18 +180,24 @@ def _totals(model: Model, rows: list[Row], dtype: DType) -> Totals:
         macs=sum(r.result.macs for r in rows),
         param_bytes=(trainable + non_trainable) * dtype.bytes,
         activation_bytes=sum(sizes) * dtype.bytes,
-        peak_activation_bytes=_peak_live(model, sizes) * dtype.bytes,
+        peak_activation_bytes=peak_live(model, sizes) * dtype.bytes,
         input_bytes=model.input.size * dtype.bytes,
         dtype=dtype,
     )
 
 
-def _peak_live(model: Model, sizes: list[int]) -> int:
+def peak_live(model: Model, sizes: Sequence[int], scratch: Sequence[int] | None = None) -> int:
     """Largest number of elements alive at once when running in order.
 
     A tensor lives from the step that makes it to its last reader (the model
     output lives to the end). While a layer runs, its inputs and its output
-    are all alive.
+    are all alive, plus ``scratch[step]`` temporary elements if given (the
+    forward pass's padded copies and im2col buffers).
+
+    >>> from convcalc.loader import parse_model
+    >>> chain = parse_model("{input: [4, 4, 1], layers: [relu, relu]}")
+    >>> peak_live(chain, [16, 16])     # input 16 + first output 16, then 16 + 16
+    32
     """
     last_use = {INPUT: -1}
     for step, node in enumerate(model.nodes):
@@ -204,8 +210,8 @@ def _peak_live(model: Model, sizes: list[int]) -> int:
     live = model.input.size
     peak = live
     for step in range(len(model.nodes)):
+        peak = max(peak, live + sizes[step] + (scratch[step] if scratch else 0))
         live += sizes[step]
-        peak = max(peak, live)
         for tensor in dying.get(step, ()):
             live -= model.input.size if tensor == INPUT else sizes[tensor]
         if step not in last_use:

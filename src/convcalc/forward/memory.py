@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ConvCalcError
 from ..formatting import binary_bytes
-from ..model import Model, Summary, analyse
+from ..model import Model, Summary, analyse, peak_live
 from ..shapes import Shape
 
 __all__ = ["BYTES", "DEFAULT_MAX_MEMORY", "MemoryLimitError", "check_memory", "estimate_peak_bytes", "scratch"]
@@ -36,8 +36,6 @@ SLACK = 4 << 20
 NumPy's own caches, 4 MiB."""
 MARGIN = 1.03
 """And 3% for the small arrays the per-layer rules leave out."""
-
-INPUT = -1
 
 
 class MemoryLimitError(ConvCalcError):
@@ -135,25 +133,9 @@ def estimate_peak_bytes(model: Model, batch: int = 1, summary: Summary | None = 
     """
     summary = summary or analyse(model)
     rows = summary.rows
-    last_use = {INPUT: -1}
-    for step, node in enumerate(model.nodes):
-        for i in node.inputs:
-            last_use[i] = step
-    last_use[model.output] = len(model.nodes)
-    dying: dict[int, list[int]] = {}
-    for tensor, step in last_use.items():
-        dying.setdefault(step, []).append(tensor)
-
-    size = [r.result.output.size for r in rows]
-    live = model.input.size if last_use[INPUT] >= 0 else 0
-    peak = model.input.size
-    for step, row in enumerate(rows):
-        peak = max(peak, live + size[step] + scratch(row.node.spec, row.inputs, row.result.output))
-        live += size[step]
-        for tensor in dying.get(step, ()):
-            live -= model.input.size if tensor == INPUT else size[tensor]
-        if step not in last_use:
-            live -= size[step]
+    sizes = [r.result.output.size for r in rows]
+    temporary = [scratch(r.node.spec, r.inputs, r.result.output) for r in rows]
+    peak = peak_live(model, sizes, temporary)
     weights = summary.totals.params
     return int((weights + peak * batch) * BYTES * MARGIN) + SLACK
 

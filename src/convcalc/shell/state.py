@@ -13,15 +13,14 @@ number the user knows. :func:`layers_to_model` is the same path for
 from __future__ import annotations
 
 import bisect
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 
+from .. import files
 from ..errors import ConvCalcError, InputError
 from ..linesyntax import parse_layers
 from ..loader import LoadError, parse_model
@@ -215,20 +214,11 @@ def layers_to_model(text: str, input_shape: str, layout: Layout = Layout.HWC, na
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and ``os.replace``: never half a file."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError(f"cannot save to '{path}': folder '{folder}' does not exist")
-    tmp = None
+    """:func:`convcalc.files.write_atomically`, with messages saying it was a save."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as error:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise InputError(f"cannot save to '{path}' ({error.strerror or error})") from None
+        files.write_atomically(path, text)
+    except InputError as error:
+        raise error.within(f"cannot save to '{path}'") from None
 
 
 def forward_check(model: Model, summary: Summary) -> list[str]:
