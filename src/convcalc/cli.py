@@ -365,15 +365,20 @@ def _print_model(
     elif fmt is ModelFormat.MARKDOWN:
         text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout)
     else:
-        from rich.console import Console
-
         from .render import model_table
 
         table = model_table(summary, report.display_rows(summary, depth, verified), layout)
         if output is None:
-            console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-            console.print(table, crop=False)
+            if not sys.stdout.isatty():
+                # a pipe gets the same text Rich would print there, without Rich's start-up
+                sys.stdout.write(table.plain())
+                return
+            from rich.console import Console
+
+            Console(highlight=False).print(table, crop=False)
             return
+        from rich.console import Console
+
         console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
         console.print(table)
         suffix = output.suffix.lower()

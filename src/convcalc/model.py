@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dtypes import DType
@@ -38,8 +38,7 @@ INPUT = -1
 """Index that stands for the model input in :attr:`Node.inputs`."""
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(NamedTuple):
     """One layer in the graph."""
 
     name: str
@@ -55,8 +54,7 @@ class Node:
     """Where the layer is written, for messages."""
 
 
-@dataclass(frozen=True, slots=True)
-class Model:
+class Model(NamedTuple):
     """A network: its input, its nodes and which node is the output."""
 
     name: str
@@ -65,7 +63,7 @@ class Model:
     output: int
     layout: Layout = Layout.HWC
     description: str = ""
-    groups: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, str] = MappingProxyType({})
     """Group name → what it is (``'bottleneck'``, ``'residual'``)."""
     expectations: tuple[Expectation, ...] = ()
     """Figures the file asserts in ``expect:``."""
@@ -110,8 +108,7 @@ class Totals(NamedTuple):
     dtype: DType
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     model: Model
     rows: tuple[Row, ...]
     totals: Totals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from rich.table import Table
@@ -72,14 +73,22 @@ class Grid:
     network. A model summary never wraps a cell, so this renderable computes
     the column widths once and yields the lines as segments (about 20× less
     work); it still honours colour settings, ``record=True`` exports and
-    ``NO_COLOR``.
+    ``NO_COLOR``. :meth:`plain` gives the same lines as text without Rich,
+    for output that is not a terminal.
+
+    >>> print(Grid([("a", "left", ""), ("n", "right", "")], [(["x", "10"], "")]).plain(), end="")
+    ┏━━━┳━━━━┓
+    ┃ a ┃  n ┃
+    ┡━━━╇━━━━┩
+    │ x │ 10 │
+    └───┴────┘
     """
 
     def __init__(
         self,
         columns: list[tuple[str, str, str]],
         rows: list[tuple[list[str], str]],
-        title: Text | None = None,
+        title: tuple[str, str] | None = None,
         caption: str | None = None,
     ) -> None:
         self.columns = columns
@@ -87,63 +96,78 @@ class Grid:
         self.rows = rows
         """(cells, row style) per row."""
         self.title = title
+        """(bold part, rest) of the line above the table."""
         self.caption = caption
+        """Text under the table."""
+
+    def _widths(self) -> list[int]:
+        # every character convcalc puts in a cell is one column wide
+        widths = [len(header) for header, _, _ in self.columns]
+        for cells, _ in self.rows:
+            for i, cell in enumerate(cells):
+                widths[i] = max(widths[i], len(cell))
+        return widths
+
+    def pieces(self) -> Iterator[tuple[str, str | int]]:
+        """The table as (text, style) pieces, ``"\\n"`` ending each line.
+
+        The style is ``""`` (plain), ``"title"``, or ``(column, row style)``
+        packed as the column index for a cell in a row styled ``row_style``.
+        """
+        widths = self._widths()
+        last = len(widths) - 1
+
+        def rule(left: str, fill: str, middle: str, right: str) -> Iterator[tuple[str, Any]]:
+            yield left + middle.join(fill * (w + 2) for w in widths) + right + "\n", ""
+
+        def cells_line(cells: list[str], edge: str, row_style: str) -> Iterator[tuple[str, Any]]:
+            yield edge + " ", ""
+            for i, cell in enumerate(cells):
+                pad = " " * (widths[i] - len(cell))
+                yield (pad + cell if self.columns[i][1] == "right" else cell + pad), (i, row_style)
+                yield (f" {edge} " if i < last else f" {edge}\n"), ""
+
+        if self.title is not None:
+            yield self.title[0], "title"
+            yield (f"  {self.title[1]}" if self.title[1] else "") + "\n", ""
+        yield from rule("┏", "━", "┳", "┓")
+        yield from cells_line([h for h, _, _ in self.columns], "┃", "header")
+        yield from rule("┡", "━", "╇", "┩")
+        for cells, row_style in self.rows:
+            yield from cells_line(cells, "│", row_style)
+        yield from rule("└", "─", "┴", "┘")
+        if self.caption:
+            yield self.caption + "\n", ""
+
+    def plain(self) -> str:
+        """The table as text without styles (what Rich prints to a pipe)."""
+        return "".join(text for text, _ in self.pieces())
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.cells import cell_len
         from rich.segment import Segment
         from rich.style import Style
 
-        widths = [cell_len(header) for header, _, _ in self.columns]
-        for cells, _ in self.rows:
-            for i, cell in enumerate(cells):
-                widths[i] = max(widths[i], cell_len(cell))
         plain = Style()
-        row_styles = {style: Style.parse(style) if style else plain for _, style in self.rows}
+        bold = Style(bold=True)
         column_styles = [Style.parse(style) if style else plain for _, _, style in self.columns]
+        row_styles = {style: Style.parse(style) if style else plain for _, style in self.rows}
         # one combined style per (column, row style): built once, not per cell
-        combined = {
-            (i, name): column_styles[i] + row_style
-            for name, row_style in row_styles.items()
-            for i in range(len(widths))
-        }
-        combined.update({(i, "header"): Style(bold=True) for i in range(len(widths))})
-        newline = Segment.line()
-        last = len(widths) - 1
-
-        def line(left: str, fill: str, middle: str, right: str) -> list[Segment]:
-            return [Segment(left + middle.join(fill * (w + 2) for w in widths) + right, plain), newline]
-
-        def cells_line(cells: list[str], edge: str, row_style: str) -> list[Segment]:
-            out = [Segment(edge + " ", plain)]
-            for i, cell in enumerate(cells):
-                pad = " " * (widths[i] - cell_len(cell))
-                text = pad + cell if self.columns[i][1] == "right" else cell + pad
-                out.append(Segment(text, combined[i, row_style]))
-                out.append(Segment(f" {edge} " if i < last else f" {edge}", plain))
-            out.append(newline)
-            return out
-
-        if self.title is not None:
-            yield self.title
-        yield from line("┏", "━", "┳", "┓")
-        yield from cells_line([h for h, _, _ in self.columns], "┃", "header")
-        yield from line("┡", "━", "╇", "┩")
-        for cells, row_style in self.rows:
-            yield from cells_line(cells, "│", row_style)
-        yield from line("└", "─", "┴", "┘")
-        if self.caption:
-            yield Text(self.caption)
+        styles: dict[Any, Style] = {"": plain, "title": bold}
+        styles.update({(i, "header"): bold for i in range(len(self.columns))})
+        for name, row_style in row_styles.items():
+            styles.update({(i, name): column_styles[i] + row_style for i in range(len(self.columns))})
+        for text, style in self.pieces():
+            if text.endswith("\n"):
+                if text[:-1]:
+                    yield Segment(text[:-1], styles[style])
+                yield Segment.line()
+            else:
+                yield Segment(text, styles[style])
 
     def __rich_measure__(self, console: Any, options: Any) -> Any:
-        from rich.cells import cell_len
         from rich.measure import Measurement
 
-        widths = [cell_len(header) for header, _, _ in self.columns]
-        for cells, _ in self.rows:
-            for i, cell in enumerate(cells):
-                widths[i] = max(widths[i], cell_len(cell))
-        total = sum(widths) + 3 * len(widths) + 1
+        total = sum(self._widths()) + 3 * len(self.columns) + 1
         return Measurement(total, total)
 
 
@@ -181,7 +205,7 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
     return Grid(
         columns,
         body,
-        title=Text.assemble((summary.model.name, "bold"), f"  {summary.model.description}"),
+        title=(summary.model.name, summary.model.description),
         caption="\n".join(f"{label}: {value}" for label, value in totals_lines(summary)),
     )
 

@@ -10,8 +10,7 @@ rather than silently overwritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -25,8 +24,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """1-based line and column in a named file."""
 
     file: str
@@ -43,8 +41,7 @@ class YamlError(ConvCalcError):
     rule = "yaml-syntax"
 
 
-@dataclass(frozen=True, slots=True)
-class Located:
+class Located(NamedTuple):
     """A YAML value and where it starts.
 
     ``value`` is a ``dict[str, Located]`` for mappings, a ``list[Located]``

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 from ..errors import ShapeError, SpecError
 from ..shapes import Shape
@@ -99,8 +100,7 @@ def _windows(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class TransposedAxis:
+class TransposedAxis(NamedTuple):
     """One axis of a transposed convolution.
 
     The full output ``(size − 1)·stride + span`` is cropped by the padding and

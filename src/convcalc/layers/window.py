@@ -19,7 +19,7 @@ rounding up also lets one window overhang a padded input shorter than ``span``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import ShapeError
 
@@ -39,8 +39,7 @@ def same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     """A kernel sliding along one axis of length ``size``."""
 
     axis: str

@@ -1,0 +1,623 @@
+"""Receptive fields: which input pixels each layer's outputs can see.
+
+Along each spatial axis a feature map's field is three numbers, in model-input
+pixels (input pixel ``x`` sits at coordinate ``x``, the first at 0):
+
+* ``size`` r — how many input pixels one output's field spans;
+* ``jump`` j — the distance, in input pixels, between neighbouring outputs
+  (the effective stride);
+* ``start`` — the centre of output 0's field. Output ``i`` is centred on
+  ``start + i·j`` and spans ``start + i·j ± (r − 1)/2``; the *effective
+  padding* ``(r − 1)/2 − start`` is how far output 0's field reaches before
+  the input.
+
+The model input is ``r = 1, j = 1, start = 0``. A conv or pooling layer with
+kernel k, stride s, padding p (before) and dilation d gives (the standard
+recurrence, as in Araujo et al., *Computing receptive fields of convolutional
+neural networks*, Distill 2019)::
+
+    r_out     = r_in + (k − 1)·d·j_in
+    j_out     = j_in·s
+    start_out = start_in + ((k − 1)·d/2 − p)·j_in
+
+ResNet-50's stem, worked: conv1 (7, stride 2, padding 3) gives
+r = 1 + 6·1 = 7, j = 1·2 = 2, start = 0 + (3 − 3)·1 = 0; the max pool
+(3, stride 2, padding 1) then r = 7 + 2·2 = 11, j = 2·2 = 4,
+start = 0 + (1 − 1)·2 = 0: each 56×56 output sees 11×11 input pixels,
+4 apart, the first centred on pixel 0 (effective padding (11 − 1)/2 − 0 = 5).
+
+Every other kind is written as the same recurrence with an *equivalent
+window* — output ``o`` reads layer-input positions ``o·s − p … o·s − p + e``
+(``e = (k − 1)·d`` for a convolution), so ``r_out = r_in + e·j_in``,
+``j_out = j_in·s``, ``start_out = start_in + (e/2 − p)·j_in``:
+
+* transposed convolution (span ``σ = (k − 1)·d + 1``): ``e = (σ − 1)/s``,
+  step ``1/s``, ``p = (σ − 1 − pad)/s``; the jump *divides* by the stride,
+  so fields are :class:`~fractions.Fraction` in general;
+* upsampling: nearest reads ``⌊o·a⌋`` (``a = in/out`` in lowest terms n/m),
+  so ``e = p = (m − 1)/m``, step ``a``; bilinear reads two pixels around
+  ``a·(o + ½) − ½`` (``o·a`` with ``align_corners``), bounded by ``e = 2``;
+* adaptive pooling (PyTorch's windows ``⌊o·in/out⌋ … ⌈(o + 1)·in/out⌉ − 1``):
+  step ``a = in/out``, ``p = 1 − gcd(in, out)/out``, ``e = a − 1 + 2p``;
+* global pooling and ``flatten`` of a map: the whole map is one window
+  (``e = size − 1``); a ``dense`` layer on a vector keeps it (whole input);
+* ``zeropad2d``: ``e = 0``, ``p`` = the rows added before;
+* everything acting on each position alone (activations, norms, ``dense``
+  on a map — a 1×1 convolution —, dropout, channel shuffle): unchanged.
+
+Merges (``add``, ``multiply``, ``concat``) take the *union*: the smallest
+field holding every input's field at each position, so through branches the
+largest field wins. Inputs whose jumps or centres differ are not *aligned*
+(the same output position mixes features from different places); the merge's
+:class:`Field` says so with a warning. An input broadcast along an axis
+(1 position against many, squeeze-and-excitation's 1×1 gate) is one fixed
+field there and is left out of the alignment check.
+
+**Bounds.** ``size`` is the span from the first to the last input pixel that
+*can* affect an output: the interval hull. Where a stride exceeds the window
+(a 1×1 stride-2 convolution) pixels inside the span may have no effect; after
+a transposed convolution with dilation, or bilinear or adaptive resampling,
+the equivalent windows are bounds (tight for integer scales and undilated
+transposed convolutions). The pixels in output ``i``'s field are the whole
+numbers in ``start + i·j ± (r − 1)/2`` (:meth:`FieldAxis.extent`).
+
+**Size beyond the input.** ``size`` is the theoretical field, which may
+exceed the input (ResNet-50's last stage: 427 > 224); pixels outside the
+input are padding. :attr:`FieldAxis.clipped` is the part inside the input
+for the best-placed output (the one nearest the input's centre), i.e. the
+most input pixels any one output actually sees.
+
+Layers reached only through vectors (after ``flatten`` or global pooling)
+have one position per axis whose field holds the whole map it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from math import ceil, floor, gcd
+from typing import Any, NamedTuple
+
+from .errors import ShapeError
+from .layers.conv import Conv2d, ConvTranspose2d
+from .layers.dense import Flatten
+from .layers.pool import AvgPool2d, MaxPool2d, _Adaptive, _Global
+from .layers.resample import Upsample, ZeroPad2d
+from .model import INPUT, Summary
+from .shapes import Shape
+
+__all__ = ["Field", "FieldAxis", "explain_field", "field_pixels", "fraction_text", "receptive_fields"]
+
+Q = Fraction
+_MERGES = ("add", "multiply", "concat")
+
+
+def fraction_text(q: Fraction | int) -> str:
+    """``7``, ``1/2``, ``−3/2``: whole numbers plainly, else the exact fraction.
+
+    >>> fraction_text(Fraction(7)), fraction_text(Fraction(-3, 2))
+    ('7', '−3/2')
+    """
+    q = Q(q)
+    sign = "−" if q < 0 else ""
+    q = abs(q)
+    return f"{sign}{q.numerator}" if q.denominator == 1 else f"{sign}{q.numerator}/{q.denominator}"
+
+
+def _operand(q: Fraction | int) -> str:
+    """A number inside a formula: fractions and negatives in parentheses."""
+    q = Q(q)
+    text = fraction_text(q)
+    return f"({text})" if q < 0 or q.denominator != 1 else text
+
+
+def _number(q: Fraction) -> int | float:
+    """A JSON number: an int when whole."""
+    return int(q) if q.denominator == 1 else float(q)
+
+
+class FieldAxis(NamedTuple):
+    """A feature map's receptive field along one axis, in model-input pixels."""
+
+    size: Fraction
+    """Input pixels one output's field spans (the theoretical size)."""
+    jump: Fraction
+    """Input pixels between neighbouring outputs (the effective stride)."""
+    start: Fraction
+    """Centre of output 0's field (input pixel x is at x)."""
+    positions: int
+    """Outputs along this axis (1 for a vector)."""
+    input: int
+    """The model input's length along this axis."""
+
+    @property
+    def padding(self) -> Fraction:
+        """Effective padding: how far output 0's field reaches before the input,
+        ``(size − 1)/2 − start``."""
+        return (self.size - 1) / 2 - self.start
+
+    def bounds(self, i: int) -> tuple[Fraction, Fraction]:
+        """First and last input coordinate of output ``i``'s field, unclipped."""
+        centre = self.start + i * self.jump
+        half = (self.size - 1) / 2
+        return centre - half, centre + half
+
+    def extent(self, i: int) -> tuple[int, int] | None:
+        """The input pixels output ``i`` can see, ``(first, last)`` clipped to
+        the input, or None if its field lies wholly in padding.
+
+        >>> FieldAxis(Q(7), Q(2), Q(0), 112, 224).extent(0)   # pixels −3…3, clipped
+        (0, 3)
+        """
+        low, high = self.bounds(i)
+        first, last = max(ceil(low), 0), min(floor(high), self.input - 1)
+        return (first, last) if first <= last else None
+
+    @property
+    def clipped(self) -> int:
+        """Input pixels the best-placed output sees: the theoretical field cut
+        to the input, for the output nearest the input's centre."""
+        ideal = ((Q(self.input - 1) / 2 - self.start) / self.jump) if self.jump else Q(0)
+        near = floor(ideal)
+        candidates = {0, self.positions - 1, *range(near - 1, near + 3)}
+        best = 0
+        for i in candidates:
+            if 0 <= i < self.positions:
+                e = self.extent(i)
+                if e is not None:
+                    best = max(best, e[1] - e[0] + 1)
+        return best
+
+    def text(self) -> str:
+        """``7 (jump 2, start 0)``."""
+        return f"{fraction_text(self.size)} (jump {fraction_text(self.jump)}, start {fraction_text(self.start)})"
+
+    def as_dict(self) -> dict[str, int | float]:
+        return {
+            "size": _number(self.size),
+            "clipped": self.clipped,
+            "jump": _number(self.jump),
+            "start": _number(self.start),
+            "padding": _number(self.padding),
+        }
+
+
+class Field(NamedTuple):
+    """One layer's receptive field, per axis, and whether its merge is aligned."""
+
+    h: FieldAxis
+    w: FieldAxis
+    aligned: bool = True
+    """False when a merge joins fields with different jumps or centres."""
+    warning: str | None = None
+    """Why the merge is not aligned, naming its inputs; None otherwise."""
+
+    @property
+    def axes(self) -> tuple[FieldAxis, FieldAxis]:
+        return self.h, self.w
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON: ``{"h": {...}, "w": {...}, "aligned", "warning"}``."""
+        return {"h": self.h.as_dict(), "w": self.w.as_dict(), "aligned": self.aligned, "warning": self.warning}
+
+
+class _Step(NamedTuple):
+    """One layer along one axis as an equivalent window over its input:
+    output o reads layer-input positions o·stride − offset … o·stride − offset + reach."""
+
+    reach: Fraction
+    """e: positions past the first that one window covers ((k − 1)·d for a conv)."""
+    stride: Fraction
+    offset: Fraction
+    """p: how far before position 0 window 0 starts (the padding before)."""
+    why: str
+    """The kind's rule with its numbers, for --explain."""
+
+
+_IDENTITY = _Step(Q(0), Q(1), Q(0), "")
+
+
+def _apply(step: _Step, f: FieldAxis, positions: int) -> FieldAxis:
+    return FieldAxis(
+        size=f.size + step.reach * f.jump,
+        jump=f.jump * step.stride,
+        start=f.start + (step.reach / 2 - step.offset) * f.jump,
+        positions=positions,
+        input=f.input,
+    )
+
+
+def _steps(spec: Any, x: Shape) -> tuple[_Step, _Step]:
+    """The equivalent window of one single-input layer along H and along W."""
+    if isinstance(spec, (Conv2d, MaxPool2d, AvgPool2d)):
+        return tuple(  # type: ignore[return-value]
+            _Step(
+                Q(w.dilation * (w.kernel - 1)),
+                Q(w.stride),
+                Q(w.pad_before),
+                f"window {w.kernel}"
+                + (f", dilation {w.dilation}" if w.dilation > 1 else "")
+                + f", stride {w.stride}, padding {w.pad_before} before: "
+                f"e = (k − 1)·d = ({w.kernel} − 1)·{w.dilation} = {w.dilation * (w.kernel - 1)}",
+            )
+            for w in spec.windows(x)
+        )
+    if isinstance(spec, ConvTranspose2d):
+        steps = []
+        for a in spec.axes(x):
+            s, e = Q(a.stride), Q(a.span - 1)
+            steps.append(
+                _Step(
+                    e / s,
+                    1 / s,
+                    (e - a.pad_before) / s,
+                    f"transposed, kernel {a.kernel}"
+                    + (f", dilation {a.dilation}" if a.dilation > 1 else "")
+                    + f", stride {a.stride}, padding {a.pad_before} before: output o reads inputs "
+                    f"(o + p − (k − 1)·d)/s … (o + p)/s, so e = (k − 1)·d/s = {a.span - 1}/{a.stride}"
+                    f" = {fraction_text(e / s)}, stride 1/{a.stride}, "
+                    f"p = ((k − 1)·d − p)/s = ({a.span - 1} − {a.pad_before})/{a.stride} = {fraction_text((e - a.pad_before) / s)}",
+                )
+            )
+        return steps[0], steps[1]
+    if isinstance(spec, Upsample):
+        return _upsample_steps(spec, x)
+    if isinstance(spec, _Adaptive):
+        steps = []
+        for size, out in zip(x.hw, spec.output_size):  # type: ignore[attr-defined]
+            a = Q(size, out)
+            slack = 1 - Q(gcd(size, out), out)
+            steps.append(
+                _Step(
+                    a - 1 + 2 * slack,
+                    a,
+                    slack,
+                    f"adaptive windows ⌊o·{size}/{out}⌋ … ⌈(o + 1)·{size}/{out}⌉ − 1: stride {fraction_text(a)}, "
+                    f"p = 1 − gcd({size}, {out})/{out} = {fraction_text(slack)}, "
+                    f"e = {_operand(a)} − 1 + 2·{_operand(slack)} = {fraction_text(a - 1 + 2 * slack)}",
+                )
+            )
+        return steps[0], steps[1]
+    if isinstance(spec, (_Global, Flatten)) and x.is_map:
+        what = "flatten" if isinstance(spec, Flatten) else "global pooling"
+        return tuple(  # type: ignore[return-value]
+            _Step(Q(n - 1), Q(n), Q(0), f"{what} reads the whole {n}-pixel axis: e = {n} − 1 = {n - 1}")
+            for n in x.hw
+        )
+    if isinstance(spec, ZeroPad2d):
+        p = spec.padding
+        return (
+            _Step(Q(0), Q(1), Q(p.top), f"adds {p.top} rows before: p = {p.top}, e = 0"),
+            _Step(Q(0), Q(1), Q(p.left), f"adds {p.left} columns before: p = {p.left}, e = 0"),
+        )
+    return _IDENTITY, _IDENTITY
+
+
+def _upsample_steps(spec: Upsample, x: Shape) -> tuple[_Step, _Step]:
+    result = []
+    out_hw = spec.infer(x).output.hw
+    for axis, (size, out) in enumerate(zip(x.hw, out_hw)):
+        a = _ratio(spec, axis, size, out)
+        if spec.mode == "nearest":
+            slack = Q(a.denominator - 1, a.denominator)
+            result.append(
+                _Step(
+                    slack,
+                    a,
+                    slack,
+                    f"nearest: output o copies input ⌊o·{_operand(a)}⌋: stride {fraction_text(a)}, "
+                    f"e = p = 1 − 1/{a.denominator} = {fraction_text(slack)}",
+                )
+            )
+        elif spec.align_corners:
+            result.append(
+                _Step(Q(2), a, Q(1), f"bilinear (align_corners): blends the 2 pixels around o·{_operand(a)}: stride {fraction_text(a)}, e = 2, p = 1")
+            )
+        else:
+            result.append(
+                _Step(
+                    Q(2),
+                    a,
+                    (3 - a) / 2,
+                    f"bilinear: blends the 2 pixels around {_operand(a)}·(o + ½) − ½: "
+                    f"stride {fraction_text(a)}, e = 2, p = 1 − ({_operand(a)} − 1)/2 = {fraction_text((3 - a) / 2)}",
+                )
+            )
+    return result[0], result[1]
+
+
+def _ratio(spec: Upsample, axis: int, size: int, out: int) -> Fraction:
+    """Input pixels per output pixel, as PyTorch's ``interpolate`` maps them:
+    ``1/scale`` when a scale is given (exactly ``in/out`` when the output is the
+    input or twice it), ``in/out`` for a size; with ``align_corners``
+    ``(in − 1)/(out − 1)``."""
+    if spec.mode == "bilinear" and spec.align_corners:
+        return Q(size - 1, out - 1) if out > 1 else Q(0)
+    if spec.scale is not None and out not in (size, 2 * size):
+        return 1 / Q(repr(spec.scale[axis]))
+    return Q(size, out)
+
+
+def _positions(shape: Shape) -> tuple[int, int]:
+    return shape.hw if shape.is_map else (1, 1)
+
+
+def _merge(fields: list[FieldAxis], positions: int) -> FieldAxis:
+    """The smallest field holding every input's field at every position.
+
+    An input with one position against several is broadcast: its field is
+    the same for every output (slope 0). Bounds are affine in the position,
+    so their extremes over 0 … positions − 1 are at the two ends.
+    """
+    broadcast = [f.positions == 1 and positions > 1 for f in fields]
+    jump = next((f.jump for f, b in zip(fields, broadcast) if not b), fields[0].jump)
+    ends = (0, positions - 1)
+    lows, highs = [], []
+    for f, b in zip(fields, broadcast):
+        slope = Q(0) if b else f.jump
+        low0, high0 = f.bounds(0)
+        for i in ends:
+            lows.append(low0 + i * slope - i * jump)
+            highs.append(high0 + i * slope - i * jump)
+    low, high = min(lows), max(highs)
+    return FieldAxis(high - low + 1, jump, (low + high) / 2, positions, fields[0].input)
+
+
+def _misaligned(names: list[str], fields: list[tuple[FieldAxis, FieldAxis]], positions: tuple[int, int]) -> str | None:
+    """Each axis on which the non-broadcast inputs' jumps or centres differ."""
+    parts = []
+    for axis, label in enumerate("HW"):
+        moving = [(n, f[axis]) for n, f in zip(names, fields) if not (f[axis].positions == 1 and positions[axis] > 1)]
+        if len({f.jump for _, f in moving}) > 1 or len({f.start for _, f in moving}) > 1:
+            shown = "; ".join(f"{n!r} jump {fraction_text(f.jump)}, start {fraction_text(f.start)}" for n, f in moving)
+            parts.append(f"along {label} ({shown})")
+    return " and ".join(parts) if parts else None
+
+
+def receptive_fields(summary: Summary) -> list[Field]:
+    """Every layer's receptive field, aligned with ``summary.rows``.
+
+    The model output's field is ``receptive_fields(summary)[summary.model.output]``.
+    Raises :class:`~convcalc.errors.ShapeError` for a model whose input is
+    not an H×W×C map. Linear in the number of layers.
+
+    >>> from convcalc.loader import parse_model
+    >>> from convcalc.model import analyse
+    >>> s = analyse(parse_model("input: [32, 32, 3]\\nlayers: [conv2d: {filters: 8, kernel: 3}, "
+    ...                         "maxpool2d: {kernel: 2}, conv2d: {filters: 8, kernel: 3}]"))
+    >>> [fraction_text(f.h.size) for f in receptive_fields(s)]   # 1 + 2; 3 + 1·1; 4 + 2·2
+    ['3', '4', '8']
+    """
+    model = summary.model
+    if not model.input.is_map:
+        raise ShapeError(
+            f"receptive fields need an H×W×C model input; {model.name!r} takes {model.input.describe()}"
+        )
+    h, w = model.input.hw
+    source = Field(FieldAxis(Q(1), Q(1), Q(0), h, h), FieldAxis(Q(1), Q(1), Q(0), w, w))
+    fields: list[Field] = []
+    for row in summary.rows:
+        node = row.node
+        inputs = [source if i == INPUT else fields[i] for i in node.inputs]
+        positions = _positions(row.result.output)
+        if node.spec.kind in _MERGES:
+            merged = tuple(_merge([f.axes[a] for f in inputs], positions[a]) for a in range(2))
+            names = [model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
+            why = _misaligned(names, [f.axes for f in inputs], positions)
+            warning = None
+            if why:
+                warning = (
+                    f"layer {node.name!r} ({node.spec.kind}) merges fields that are not aligned {why}: "
+                    "one output position mixes features centred on different input pixels"
+                )
+            fields.append(Field(merged[0], merged[1], why is None, warning))
+        else:
+            steps = _steps(node.spec, row.inputs[0])
+            fields.append(Field(*(_apply(s, f, n) for s, f, n in zip(steps, inputs[0].axes, positions))))
+    return fields
+
+
+# ------------------------------------------------------------ exact pixels
+Span = tuple[int, int]
+"""First and last position (or input pixel) of an interval, inclusive."""
+
+
+def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0)) -> tuple[Span | None, Span | None]:
+    """The first and last input row, and column, that one output can depend on.
+
+    Unlike :meth:`FieldAxis.extent`, which cuts the affine bound
+    ``start + i·j ± (r − 1)/2`` to the input, this follows the output's
+    window taps back through the graph, position by position: the hull of
+    the input pixels with a path to the output (what the input gradient of a
+    network with positive weights is nonzero on). It is exact where the
+    bound is loose: at the borders of dilated windows, through transposed
+    convolutions and resampling, and for the rows ``zeropad2d`` adds (None:
+    they read no input). ``position`` is ``(row, column)`` of layer
+    ``index``'s output, ``(0, 0)`` for a vector. Costs one pass over the
+    layers before ``index``.
+
+    >>> from convcalc.loader import parse_model
+    >>> from convcalc.model import analyse
+    >>> s = analyse(parse_model("input: [9, 9, 1]\\nlayers: [conv2d: {filters: 1, kernel: 3, dilation: 2, padding: 2}]"))
+    >>> field_pixels(s, 0, (1, 4))       # taps at rows −1, 1, 3 and columns 2, 4, 6
+    ((1, 3), (2, 6))
+    >>> receptive_fields(s)[0].h.extent(1)   # the bound: rows −1…3, cut to 0…3
+    (0, 3)
+    """
+    row = summary.rows[index]
+    counts = _positions(row.result.output)
+    for p, n, label in zip(position, counts, ("row", "column")):
+        if not 0 <= p < n:
+            raise ShapeError(
+                f"output {label} {p} is outside layer {row.node.name!r}'s "
+                f"{counts[0]}×{counts[1]} positions; use 0 to {n - 1}"
+            )
+    return _pixels(summary, index, position[0], 0), _pixels(summary, index, position[1], 1)
+
+
+def _pixels(summary: Summary, index: int, p: int, axis: int) -> Span | None:
+    need: dict[int, Span] = {index: (p, p)}
+    found: Span | None = None
+    for k in range(index, -1, -1):
+        span = need.pop(k, None)
+        if span is None:
+            continue
+        row = summary.rows[k]
+        for source, shape in zip(row.node.inputs, row.inputs):
+            sub = _reads(row.node.spec, shape, row.result.output, axis, span)
+            if sub is None:
+                continue
+            if source == INPUT:
+                found = _hull(found, sub)
+            else:
+                need[source] = _hull(need.get(source), sub)
+    return found
+
+
+def _hull(a: Span | None, b: Span) -> Span:
+    return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _reads(spec: Any, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
+    """The input positions that output positions ``span`` of one layer read."""
+    a, b = span
+    n = _positions(x)[axis]
+    if spec.kind in _MERGES:
+        return (0, 0) if n == 1 and _positions(out)[axis] > 1 else span
+    if isinstance(spec, (Conv2d, MaxPool2d, AvgPool2d)):
+        w = spec.windows(x)[axis]
+        return _window_taps(a, b, w.kernel, w.stride, w.dilation, w.pad_before, n)
+    if isinstance(spec, ConvTranspose2d):
+        t = spec.axes(x)[axis]
+        return _transposed_taps(a, b, t.kernel, t.stride, t.dilation, t.pad_before, n)
+    if isinstance(spec, Upsample):
+        return _resampled(spec, axis, n, _positions(out)[axis], a, b)
+    if isinstance(spec, _Adaptive):
+        m = spec.output_size[axis]  # type: ignore[attr-defined]
+        return (a * n) // m, _ceil_div((b + 1) * n, m) - 1
+    if isinstance(spec, (_Global, Flatten)) and x.is_map:
+        return 0, n - 1
+    if isinstance(spec, ZeroPad2d):
+        before = spec.padding.top if axis == 0 else spec.padding.left
+        first, last = max(a - before, 0), min(b - before, n - 1)
+        return (first, last) if first <= last else None
+    return span
+
+
+def _window_taps(a: int, b: int, k: int, s: int, d: int, p: int, n: int) -> Span | None:
+    """Hull of the input pixels 0 … n − 1 that windows a … b tap:
+    window o, tap t reads o·s + t·d − p."""
+    low = high = None
+    for t in range(k):
+        offset = t * d - p
+        o = max(a, _ceil_div(-offset, s))  # first window whose tap t is ≥ 0
+        if o <= b and o * s + offset <= n - 1:
+            low = o * s + offset if low is None else min(low, o * s + offset)
+        o = min(b, (n - 1 - offset) // s)  # last window whose tap t is ≤ n − 1
+        if o >= a and o * s + offset >= 0:
+            high = o * s + offset if high is None else max(high, o * s + offset)
+    return None if low is None or high is None else (low, high)
+
+
+def _transposed_taps(a: int, b: int, k: int, s: int, d: int, p: int, n: int) -> Span | None:
+    """Hull of the inputs i that reach outputs a … b: i·s + t·d − p = o."""
+    low = high = None
+    for t in range(k):
+        offset = t * d - p
+        i = max(0, _ceil_div(a - offset, s))
+        if i <= n - 1 and i * s + offset <= b:
+            low = i if low is None else min(low, i)
+        i = min(n - 1, (b - offset) // s)
+        if i >= 0 and i * s + offset >= a:
+            high = i if high is None else max(high, i)
+    return None if low is None or high is None else (low, high)
+
+
+def _resampled(spec: Upsample, axis: int, n: int, out: int, a: int, b: int) -> Span:
+    """Nearest: input min(⌊o·r⌋, n − 1). Bilinear: ⌊src⌋ and, unless its weight
+    src − ⌊src⌋ is 0, the next pixel (both monotone in o)."""
+    r = _ratio(spec, axis, n, out)
+    if spec.mode == "nearest":
+        return min(floor(a * r), n - 1), min(floor(b * r), n - 1)
+
+    def source(o: int) -> Fraction:
+        return o * r if spec.align_corners else max(r * (o + Q(1, 2)) - Q(1, 2), Q(0))
+
+    first, last = source(a), source(b)
+    return min(floor(first), n - 1), min(floor(last) + (last != floor(last)), n - 1)
+
+
+def explain_field(summary: Summary, index: int, fields: Sequence[Field] | None = None) -> list[str]:
+    """The recurrence for layer ``index`` with its numbers substituted.
+
+    >>> from convcalc.loader import parse_model
+    >>> from convcalc.model import analyse
+    >>> s = analyse(parse_model("input: [224, 224, 3]\\nlayers: "
+    ...     "[conv2d: {filters: 64, kernel: 7, stride: 2, padding: 3}, maxpool2d: {kernel: 3, stride: 2, padding: 1}]"))
+    >>> print("\\n".join(explain_field(s, 1)))
+    H, W: window 3, stride 2, padding 1 before: e = (k − 1)·d = (3 − 1)·1 = 2
+       size  r = r_in + e·j_in = 7 + 2·2 = 11
+       jump  j = j_in·s = 2·2 = 4
+       start = start_in + (e/2 − p)·j_in = 0 + (2/2 − 1)·2 = 0
+    field 11×11, jump 4×4, effective padding 5×5; inside the 224×224 input: at most 11×11
+    """
+    fields = receptive_fields(summary) if fields is None else fields
+    row = summary.rows[index]
+    node = row.node
+    field = fields[index]
+    source = _input_field(summary)
+    inputs = [source if i == INPUT else fields[i] for i in node.inputs]
+    lines: list[str]
+    if node.spec.kind in _MERGES:
+        names = [summary.model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
+        lines = []
+        for a, label in enumerate("HW"):
+            parts = ", ".join(f"{n!r} {f.axes[a].text()}" for n, f in zip(names, inputs))
+            lines.append(f"{label}: union of the inputs' fields: {parts} → {field.axes[a].text()}")
+        if field.warning:
+            lines.append(f"warning: {field.warning}")
+    else:
+        steps = _steps(node.spec, row.inputs[0])
+        unchanged = (
+            f"{node.spec.kind} acts on each position alone"
+            if row.inputs[0].is_map
+            else f"{node.spec.kind} on a vector: each feature already sees the whole map it came from"
+        )
+        per_axis = [
+            _step_lines(s, f) if s is not _IDENTITY else [f"field unchanged: {f.text()} ({unchanged})"]
+            for s, f in zip(steps, inputs[0].axes)
+        ]
+        if per_axis[0] == per_axis[1]:
+            lines = [f"H, W: {per_axis[0][0]}", *(f"   {line}" for line in per_axis[0][1:])]
+        else:
+            lines = []
+            for label, body in zip("HW", per_axis):
+                lines += [f"{label}: {body[0]}", *(f"   {line}" for line in body[1:])]
+    h, w = field.axes
+    lines.append(
+        f"field {fraction_text(h.size)}×{fraction_text(w.size)}, jump {fraction_text(h.jump)}×{fraction_text(w.jump)}, "
+        f"effective padding {fraction_text(h.padding)}×{fraction_text(w.padding)}; "
+        f"inside the {h.input}×{w.input} input: at most {h.clipped}×{w.clipped}"
+    )
+    return lines
+
+
+def _input_field(summary: Summary) -> Field:
+    h, w = summary.model.input.hw
+    return Field(FieldAxis(Q(1), Q(1), Q(0), h, h), FieldAxis(Q(1), Q(1), Q(0), w, w))
+
+
+def _step_lines(step: _Step, f: FieldAxis) -> list[str]:
+    t, o = fraction_text, _operand
+    e, s, p = step.reach, step.stride, step.offset
+    return [
+        step.why,
+        f"size  r = r_in + e·j_in = {o(f.size)} + {o(e)}·{o(f.jump)} = {t(f.size + e * f.jump)}",
+        f"jump  j = j_in·s = {o(f.jump)}·{o(s)} = {t(f.jump * s)}",
+        f"start = start_in + (e/2 − p)·j_in = {o(f.start)} + ({o(e)}/2 − {o(p)})·{o(f.jump)} = "
+        f"{t(f.start + (e / 2 - p) * f.jump)}",
+    ]
