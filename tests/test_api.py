@@ -60,7 +60,8 @@ core = ["convcalc", "convcalc.shapes", "convcalc.errors", "convcalc.explain",
         "convcalc.report", "convcalc.formatting", "convcalc.layers", "convcalc.yamlnodes",
         "convcalc.expr", "convcalc.loader", "convcalc.model", "convcalc.dtypes", "convcalc.catalog",
         "convcalc.files", "convcalc.findings", "convcalc.check", "convcalc.checkformats",
-        "convcalc.linesyntax", "convcalc.shell.state", "convcalc.forward.memory"]
+        "convcalc.linesyntax", "convcalc.shell.state", "convcalc.forward.memory",
+        "convcalc.receptive", "convcalc.solve", "convcalc.training"]
 core += [m.name for m in pkgutil.walk_packages(convcalc.layers.__path__, "convcalc.layers.")]
 for name in core:
     importlib.import_module(name)

@@ -68,6 +68,13 @@ def test_resnet50_json_matches_the_published_figures() -> None:
         "macs": 118_013_952,  # 112·112·64 outputs × 7·7·3
         "options": {"filters": 64, "kernel": 7, "stride": 2, "padding": 3, "bias": False},
         "groups": [],
+        # one 7×7 window, stride 2; output 0's window spans input −3…3, centred on 0
+        "receptive_field": {
+            "h": {"size": 7, "clipped": 7, "jump": 2, "start": 0, "padding": 3},
+            "w": {"size": 7, "clipped": 7, "jump": 2, "start": 0, "padding": 3},
+            "aligned": True,
+            "warning": None,
+        },
     }
     # torchvision's layer1.0 shortcut: 1×1 conv 64 → 256 on 56×56
     shortcut = next(layer for layer in doc["layers"] if layer["name"] == "layer1.0.downsample_conv")

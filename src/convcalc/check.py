@@ -168,7 +168,7 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
         if at is not None:
             raw.append((at.line, at.column, code, message))  # type: ignore[attr-defined]
 
-    padding = _trailing_padding(model)
+    padding = trailing_padding(model)
     for row in summary.rows:
         node = row.node
         label = f"layer {node.name!r} ({node.spec.kind})"
@@ -228,7 +228,7 @@ _PASS_THROUGH = frozenset(
 )
 
 
-def _trailing_padding(model: Model) -> list[tuple[int, int]]:
+def trailing_padding(model: Model) -> list[tuple[int, int]]:
     """Per node: how many of its last rows and columns are zeropad2d padding."""
     trailing: list[tuple[int, int]] = []
     for node in model.nodes:

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from .dtypes import DType
+from .training import Optimizer
 from .errors import ConvCalcError, InputError
 from .layers import Kind, apply, canonical_kind, make_layer, spec_class
 from .shapes import Layout, Shape, parse_shape
@@ -313,6 +314,9 @@ def model(
     verify: Annotated[bool, typer.Option("--verify", help="Run a NumPy forward pass and confirm every shape and parameter count (exit 1 on a mismatch).")] = False,
     batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the verifying forward pass.")] = 1,
     max_memory: Annotated[str, typer.Option("--max-memory", help="Refuse a forward pass estimated to need more memory than this.")] = "4GiB",
+    columns: Annotated[str | None, typer.Option("--columns", help="Extra columns, comma-separated: rf (receptive field), jump, start, clipped (field inside the input), mem (output memory).", show_default=False)] = None,
+    optimizer: Annotated[Optimizer | None, typer.Option("--optimizer", help="Add the memory of a training step with this optimizer, at --batch and --dtype.", show_default=False)] = None,
+    explain: Annotated[str | None, typer.Option("--explain", help="Explain one layer (or block) by name: its arithmetic and its receptive field.", show_default=False)] = None,
 ) -> None:
     """A whole network: per-layer shapes, parameters and MACs, with totals.
 
@@ -323,11 +327,68 @@ def model(
 
         model = _model_from(source, layers, input_shape)
         summary = analyse(model, dtype)
+        if explain is not None:
+            _explain_model_layer(summary, explain)
+            return
+        extra = _extra_columns(summary, columns)
+        training = None
+        if optimizer is not None:
+            from .training import training_memory
+
+            training = training_memory(summary, batch, dtype, optimizer)
         verification = _verify_model(model, summary, batch, max_memory) if verify else None
         suffix = output.suffix.lower() if output else ""
         chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
-        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification)
+        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification, extra, training)
         _report_mismatches(verification)
+
+
+def _extra_columns(summary: Any, columns: str | None) -> Any:
+    if columns is None:
+        return ()
+    from .report import COLUMNS, extra_columns
+
+    names = [c.strip().lower() for c in columns.split(",") if c.strip()]
+    for name in names:
+        if name not in COLUMNS:
+            raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(COLUMNS)}")
+    if any(n != "mem" for n in names) and not summary.model.input.is_map:
+        raise InputError("receptive-field columns need an H×W×C input; this network's input is a vector")
+    return extra_columns(summary, names)
+
+
+def _explain_model_layer(summary: Any, name: str) -> None:
+    """``model --explain NAME``: a layer's arithmetic, or a block's totals, and the receptive field."""
+    from difflib import get_close_matches
+
+    from .explain import explain
+
+    names = [row.node.name for row in summary.rows]
+    last_of_group = {group: i for i, row in enumerate(summary.rows) for group in row.node.path}
+    if name in names:
+        index = names.index(name)
+        row = summary.rows[index]
+        lines = [f"layer {name!r} ({row.node.spec.kind}): {', '.join(s.format() for s in row.inputs)} → {row.result.output.format()}"]
+        lines += [f"  {line}" for line in explain(row.node.spec, *row.inputs)]
+    elif name in last_of_group:
+        index = last_of_group[name]
+        inside = [r for r in summary.rows if name in r.node.path]
+        kind = summary.model.groups.get(name, "group")
+        lines = [
+            f"{kind} {name!r}: {len(inside)} layers, output {summary.rows[index].result.output.format()}",
+            f"  params: {sum(r.result.trainable for r in inside):,} trainable, "
+            f"{sum(r.result.non_trainable for r in inside):,} non-trainable; MACs: {sum(r.result.macs for r in inside):,}",
+        ]
+    else:
+        close = get_close_matches(name, [*names, *last_of_group], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"--explain {name!r}: no layer or block has that name{hint}")
+    if summary.model.input.is_map:
+        from .receptive import explain_field
+
+        lines.append("receptive field:")
+        lines += [f"  {line}" for line in explain_field(summary, index)]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _model_from(source: str | None, layers: str | None, input_shape: str | None) -> Any:
@@ -351,7 +412,14 @@ def _model_from(source: str | None, layers: str | None, input_shape: str | None)
 
 
 def _print_model(
-    summary: Any, depth: int | None, layout: Layout, fmt: ModelFormat, output: Path | None, verification: Any = None
+    summary: Any,
+    depth: int | None,
+    layout: Layout,
+    fmt: ModelFormat,
+    output: Path | None,
+    verification: Any = None,
+    extra: Any = (),
+    training: Any = None,
 ) -> None:
     from . import report
 
@@ -359,23 +427,17 @@ def _print_model(
     if fmt is ModelFormat.JSON:
         import json
 
-        text = json.dumps(report.model_document(summary, layout, verification), indent=2) + "\n"
+        text = json.dumps(report.model_document(summary, layout, verification, training), indent=2) + "\n"
     elif fmt is ModelFormat.CSV:
-        text = report.model_csv(report.display_rows(summary, depth, verified), layout)
+        text = report.model_csv(report.display_rows(summary, depth, verified), layout, extra)
     elif fmt is ModelFormat.MARKDOWN:
-        text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout)
+        text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout, extra, training)
     else:
         from .render import model_table
 
-        table = model_table(summary, report.display_rows(summary, depth, verified), layout)
+        table = model_table(summary, report.display_rows(summary, depth, verified), layout, extra, training)
         if output is None:
-            if not sys.stdout.isatty():
-                # a pipe gets the same text Rich would print there, without Rich's start-up
-                sys.stdout.write(table.plain())
-                return
-            from rich.console import Console
-
-            Console(highlight=False).print(table, crop=False)
+            _print_grid(table)  # a pipe gets the text Rich would print there, without Rich's start-up
             return
         from rich.console import Console
 
@@ -496,6 +558,93 @@ def _verifier() -> Any:
         return found
 
     return run
+
+
+@app.command()
+def solve(
+    size: Annotated[int | None, typer.Option("--input", "-i", min=1, help="Input length (one side).", show_default=False)] = None,
+    target: Annotated[int | None, typer.Option("--output", "-o", min=1, help="Wanted output length.", show_default=False)] = None,
+    kernel: Annotated[int | None, typer.Option("-k", "--kernel", min=1, help="Hold the kernel at this size.", show_default=False)] = None,
+    stride: Annotated[int | None, typer.Option("-s", "--stride", min=1, help="Hold the stride.", show_default=False)] = None,
+    padding: Annotated[str | None, typer.Option("-p", "--padding", help="Hold the padding: a number, same or valid.", show_default=False)] = None,
+    dilation: Annotated[int | None, typer.Option("--dilation", min=1, help="Hold the dilation.", show_default=False)] = None,
+    transposed: Annotated[bool, typer.Option("--transposed", help="Solve a transposed convolution (lists the output_padding too).")] = False,
+    model_source: Annotated[str | None, typer.Option("--model", "-m", help="Instead: a model file or bundled name; report the input sizes it takes cleanly.", show_default=False)] = None,
+    low: Annotated[int, typer.Option("--low", min=1, help="With --model: smallest input side to try.")] = 32,
+    high: Annotated[int, typer.Option("--high", min=1, help="With --model: largest input side to try.")] = 1024,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+) -> None:
+    """The inverse calculator: which kernel, stride and padding give a size.
+
+    [dim]Examples: convcalc solve --input 224 --output 112 -k 7;
+    convcalc solve --model resnet50; convcalc solve -i 112 -o 224 -k 3 -s 2 -p 1 --transposed[/]
+    """
+    with reported_errors():
+        if model_source is not None:
+            if size is not None or target is not None:
+                raise InputError("--model finds input sizes for a whole network; leave out --input and --output")
+            _solve_model(model_source, low, high, fmt)
+            return
+        if size is None or target is None:
+            raise InputError("give --input and --output lengths (or --model FILE)")
+        _solve_layer(size, target, kernel, stride, padding, dilation, transposed, fmt)
+
+
+def _solve_layer(size: int, target: int, kernel: Any, stride: Any, padding: str | None, dilation: Any, transposed: bool, fmt: Format) -> None:
+    from .solve import solve_layer
+
+    pad: Any = padding
+    if padding is not None and padding.strip().lower() not in ("same", "valid"):
+        pad = _numbers("--padding", padding, lengths=(1,))
+    solutions = solve_layer(size, target, kernel, stride, pad, dilation, transposed)
+    if fmt is Format.JSON:
+        import json
+
+        rows = [s._asdict() | {"formula": s.formula(size)} for s in solutions]
+        sys.stdout.write(json.dumps({"input": size, "output": target, "transposed": transposed, "solutions": rows}, indent=2) + "\n")
+        return
+    from .render import Grid
+
+    kind = "transposed convolution" if transposed else "convolution"
+    headers = ["kernel", "stride", "padding", "dilation", *(["output_padding"] if transposed else []), "rounding", "arithmetic"]
+    rows = []
+    for s in solutions:
+        pads = str(s.padding) if s.pad_before == s.pad_after else f"{s.padding} ({s.pad_before} before, {s.pad_after} after)"
+        if s.padding == "same":
+            pads = f"same ({s.pad_before} before, {s.pad_after} after)"
+        rounding = "exact" if s.exact else (f"drops {s.dropped} input row{'s' if s.dropped > 1 else ''}" if s.dropped else "rounds; only padding unread")
+        cells = [str(s.kernel), str(s.stride), pads, str(s.dilation), *([str(s.output_padding)] if transposed else []), rounding, s.formula(size)]
+        rows.append((cells, ""))
+    columns = [(h, "right" if h in ("kernel", "stride", "dilation", "output_padding") else "left", "") for h in headers]
+    title = (f"{kind}: {size} → {target}", f"{len(solutions)} solution{'s' if len(solutions) != 1 else ''}")
+    _print_grid(Grid(columns, rows, title=title))
+
+
+def _print_grid(grid: Any) -> None:
+    """A :class:`~convcalc.render.Grid` on stdout: plain text to a pipe, Rich on a terminal."""
+    if not sys.stdout.isatty():
+        sys.stdout.write(grid.plain())
+        return
+    from rich.console import Console
+
+    Console(highlight=False).print(grid, crop=False)
+
+
+def _solve_model(source: str, low: int, high: int, fmt: Format) -> None:
+    from .catalog import resolve
+    from .loader import load_model
+    from .solve import clean_input_sizes
+
+    if low > high:
+        raise InputError(f"--low {low} is above --high {high}")
+    model = load_model(resolve(source))
+    report = clean_input_sizes(model, low, high)
+    if fmt is Format.JSON:
+        import json
+
+        sys.stdout.write(json.dumps(report._asdict() | {"name": model.name, "summary": report.lines()}, indent=2) + "\n")
+        return
+    sys.stdout.write(f"{model.name}: input sides {low} to {high}\n" + "".join(f"  {line}\n" for line in report.lines()))
 
 
 @app.command()

@@ -53,13 +53,18 @@ largest field wins. Inputs whose jumps or centres differ are not *aligned*
 (1 position against many, squeeze-and-excitation's 1×1 gate) is one fixed
 field there and is left out of the alignment check.
 
-**Bounds.** ``size`` is the span from the first to the last input pixel that
-*can* affect an output: the interval hull. Where a stride exceeds the window
-(a 1×1 stride-2 convolution) pixels inside the span may have no effect; after
-a transposed convolution with dilation, or bilinear or adaptive resampling,
-the equivalent windows are bounds (tight for integer scales and undilated
-transposed convolutions). The pixels in output ``i``'s field are the whole
-numbers in ``start + i·j ± (r − 1)/2`` (:meth:`FieldAxis.extent`).
+**Bounds and exact pixels.** ``size`` is the span from the first to the
+last input pixel that *can* affect an output: the interval hull (pixels
+inside it may have no effect where a stride exceeds the window or a dilated
+window has holes). With whole jumps the interval is exact. After a
+transposed convolution or resampling neighbouring outputs read different
+numbers of pixels; the affine interval bounds them all.
+:meth:`FieldAxis.extent` cuts the interval to the input; it equals the
+input gradient's nonzero rows at every output of VGG-16, ResNet-50 and
+MobileNetV2, and can overstate at the border of a dilated window, for rows
+``zeropad2d`` adds or rounding drops, and after resampling.
+:func:`field_pixels` follows one output's taps back through the graph and is
+exact in those cases too.
 
 **Size beyond the input.** ``size`` is the theoretical field, which may
 exceed the input (ResNet-50's last stage: 427 > 224); pixels outside the
@@ -432,9 +437,10 @@ def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0
     network with positive weights is nonzero on). It is exact where the
     bound is loose: at the borders of dilated windows, through transposed
     convolutions and resampling, and for the rows ``zeropad2d`` adds (None:
-    they read no input). ``position`` is ``(row, column)`` of layer
-    ``index``'s output, ``(0, 0)`` for a vector. Costs one pass over the
-    layers before ``index``.
+    they read no input). The axes are independent: the output's pixels are
+    the rows × the columns, none at all when either is None. ``position``
+    is ``(row, column)`` of layer ``index``'s output, ``(0, 0)`` for a
+    vector. Costs one pass over the layers before ``index``.
 
     >>> from convcalc.loader import parse_model
     >>> from convcalc.model import analyse
@@ -449,8 +455,8 @@ def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0
     for p, n, label in zip(position, counts, ("row", "column")):
         if not 0 <= p < n:
             raise ShapeError(
-                f"output {label} {p} is outside layer {row.node.name!r}'s "
-                f"{counts[0]}×{counts[1]} positions; use 0 to {n - 1}"
+                f"output {label} {p} is outside the {counts[0]}×{counts[1]} positions "
+                f"of layer {row.node.name!r}; use 0 to {n - 1}"
             )
     return _pixels(summary, index, position[0], 0), _pixels(summary, index, position[1], 1)
 

@@ -171,8 +171,13 @@ class Grid:
         return Measurement(total, total)
 
 
-def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
-    """A model's rows (see :func:`convcalc.report.display_rows`) with totals under them."""
+def model_table(
+    summary: Any, rows: list[Any], layout: Any, extra: Any = (), training: Any = None
+) -> Grid:
+    """A model's rows (see :func:`convcalc.report.display_rows`) with totals under them.
+
+    ``extra`` holds optional columns from :func:`convcalc.report.extra_columns`.
+    """
     from .report import totals_lines
 
     axes = "C×H×W" if layout.value == "chw" else "H×W×C"
@@ -184,6 +189,7 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
         ("non-trainable", "right", ""),
         ("MACs", "right", ""),
     ]
+    columns += [(header, "right", "") for header, _ in extra]
     checked = any(r.verified is not None for r in rows)
     if checked:
         columns.append(("verified", "left", ""))
@@ -196,6 +202,7 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
                 count(r.trainable),
                 count(r.non_trainable),
                 count(r.macs),
+                *(values[r.index] for _, values in extra),
                 *((("✓" if r.verified else "✗ mismatch"),) if checked else ()),
             ],
             "bold" if r.is_group else "",
@@ -206,7 +213,7 @@ def model_table(summary: Any, rows: list[Any], layout: Any) -> Grid:
         columns,
         body,
         title=(summary.model.name, summary.model.description),
-        caption="\n".join(f"{label}: {value}" for label, value in totals_lines(summary)),
+        caption="\n".join(f"{label}: {value}" for label, value in totals_lines(summary, training)),
     )
 
 

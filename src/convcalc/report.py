@@ -15,7 +15,7 @@ of a merge; ``explain`` the arithmetic lines when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .formatting import binary_bytes, si
@@ -24,8 +24,10 @@ from .model import INPUT, Summary
 from .shapes import Layout, Shape
 
 __all__ = [
+    "COLUMNS",
     "DisplayRow",
     "display_rows",
+    "extra_columns",
     "layer_document",
     "model_csv",
     "model_document",
@@ -90,6 +92,8 @@ class DisplayRow(NamedTuple):
     non_trainable: int
     macs: int
     is_group: bool
+    index: int
+    """The analysed row this line shows (for a group: its last layer)."""
     verified: bool | None = None
     """The forward pass agreed (a group: on all its layers); None when not run."""
 
@@ -112,7 +116,7 @@ def display_rows(
                 group_ok[name] = group_ok.get(name, True) and ok
     out: list[DisplayRow] = []
     open_path: tuple[str, ...] = ()
-    for row in summary.rows:
+    for index, row in enumerate(summary.rows):
         path = row.node.path
         common = 0
         while common < min(len(path), len(open_path)) and path[common] == open_path[common]:
@@ -123,13 +127,13 @@ def display_rows(
             name = path[level]
             g = groups[name]
             mark = group_ok.get(name) if verified is not None else None
-            out.append(DisplayRow(name, summary.model.groups.get(name, "group"), level, g.output, g.trainable, g.non_trainable, g.macs, True, mark))
+            out.append(DisplayRow(name, summary.model.groups.get(name, "group"), level, g.output, g.trainable, g.non_trainable, g.macs, True, g.last, mark))
         open_path = path
         if depth is not None and len(path) > depth:
             continue
         r = row.result
         mark = verified.get(row.node.name, False) if verified is not None else None
-        out.append(DisplayRow(row.node.name, row.node.spec.kind, len(path), r.output, r.trainable, r.non_trainable, r.macs, False, mark))
+        out.append(DisplayRow(row.node.name, row.node.spec.kind, len(path), r.output, r.trainable, r.non_trainable, r.macs, False, index, mark))
     return out
 
 
@@ -138,23 +142,63 @@ class _GroupTotal(NamedTuple):
     trainable: int
     non_trainable: int
     macs: int
+    last: int
+    """Index of the group's last layer, whose output is the group's."""
 
 
 def _group_totals(summary: Summary) -> dict[str, _GroupTotal]:
     totals: dict[str, _GroupTotal] = {}
-    for row in summary.rows:
+    for index, row in enumerate(summary.rows):
         r = row.result
         for name in row.node.path:
             t = totals.get(name)
             if t is None:
-                totals[name] = _GroupTotal(r.output, r.trainable, r.non_trainable, r.macs)
+                totals[name] = _GroupTotal(r.output, r.trainable, r.non_trainable, r.macs, index)
             else:
-                totals[name] = _GroupTotal(r.output, t.trainable + r.trainable, t.non_trainable + r.non_trainable, t.macs + r.macs)
+                totals[name] = _GroupTotal(
+                    r.output, t.trainable + r.trainable, t.non_trainable + r.non_trainable, t.macs + r.macs, index
+                )
     return totals
 
 
+COLUMNS = ("rf", "jump", "start", "clipped", "mem")
+"""Optional model-table columns: receptive field size, its jump (effective
+stride), its start (centre of output 0's field), the field clipped to the
+input, and the layer output's memory at the summary's dtype."""
+
+
+def extra_columns(summary: Summary, names: Sequence[str], fields: Sequence[Any] | None = None) -> list[tuple[str, list[str]]]:
+    """(header, one text per analysed row) for each optional column asked for.
+
+    Receptive-field values are ``H×W`` (one number when both agree); see
+    :mod:`convcalc.receptive`.
+    """
+    if any(n != "mem" for n in names) and fields is None:
+        from .receptive import receptive_fields
+
+        fields = receptive_fields(summary)
+    out = []
+    for name in names:
+        if name == "mem":
+            size = summary.totals.dtype.bytes
+            out.append(("output mem", [binary_bytes(r.result.output.size * size) for r in summary.rows]))
+            continue
+        from .receptive import fraction_text
+
+        header = {"rf": "RF", "jump": "RF jump", "start": "RF start", "clipped": "RF in input"}[name]
+        values = []
+        for f in fields:  # type: ignore[union-attr]
+            h, w = (f.h.clipped, f.w.clipped) if name == "clipped" else (getattr(f.h, _FIELD[name]), getattr(f.w, _FIELD[name]))
+            values.append(fraction_text(h) if h == w else f"{fraction_text(h)}×{fraction_text(w)}")
+        out.append((header, values))
+    return out
+
+
+_FIELD = {"rf": "size", "jump": "jump", "start": "start"}
+
+
 def model_document(
-    summary: Summary, layout: Layout, verification: Any = None
+    summary: Summary, layout: Layout, verification: Any = None, training: Any = None
 ) -> dict[str, Any]:
     """The stable JSON document of ``convcalc model --format json``.
 
@@ -166,6 +210,7 @@ def model_document(
     names[INPUT] = "input"
     groups = _group_totals(summary)
     verified = verified_layers(verification) if verification is not None else None
+    fields = _fields_or_none(summary)
     doc: dict[str, Any] = {
         "name": model.name,
         "description": model.description,
@@ -184,8 +229,9 @@ def model_document(
                 "options": row.node.spec.options(),
                 "groups": list(row.node.path),
             }
+            | ({"receptive_field": fields[i].as_dict()} if fields is not None else {})
             | ({"verified": verified.get(row.node.name, False)} if verified is not None else {})
-            for row in summary.rows
+            for i, row in enumerate(summary.rows)
         ],
         "groups": [
             {
@@ -208,6 +254,12 @@ def model_document(
             "input_bytes": totals.input_bytes,
         },
     }
+    if training is not None:
+        doc["training"] = {
+            **training._asdict(),
+            "dtype": training.dtype.value,
+            "optimizer": training.optimizer.value,
+        }
     if verification is not None:
         doc["verification"] = {
             "ok": verification.ok,
@@ -216,6 +268,15 @@ def model_document(
             "mismatches": list(verification.mismatches),
         }
     return doc
+
+
+def _fields_or_none(summary: Summary) -> list[Any] | None:
+    """Receptive fields, or None for a network whose input is not a map."""
+    if not summary.model.input.is_map:
+        return None
+    from .receptive import receptive_fields
+
+    return receptive_fields(summary)
 
 
 def verified_layers(verification: Any) -> dict[str, bool]:
@@ -227,7 +288,7 @@ CSV_COLUMNS = ("name", "kind", "level", "group", "output", "trainable", "non_tra
 """CSV header; ``verified`` is appended after a forward pass."""
 
 
-def model_csv(rows: list[DisplayRow], layout: Layout) -> str:
+def model_csv(rows: list[DisplayRow], layout: Layout, extra: Sequence[tuple[str, list[str]]] = ()) -> str:
     """Rows as CSV (output shapes as ``112x112x64``)."""
     import csv
     import io
@@ -235,37 +296,56 @@ def model_csv(rows: list[DisplayRow], layout: Layout) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     checked = any(r.verified is not None for r in rows)
-    writer.writerow([*CSV_COLUMNS, "verified"] if checked else CSV_COLUMNS)
+    header = [*CSV_COLUMNS, *(name.lower().replace(" ", "_") for name, _ in extra)]
+    writer.writerow([*header, "verified"] if checked else header)
     for r in rows:
         shape = "x".join(map(str, r.output.ordered(layout)))
         cells = [r.name, r.kind, r.level, str(r.is_group).lower(), shape, r.trainable, r.non_trainable, r.macs]
+        cells += [values[r.index] for _, values in extra]
         writer.writerow([*cells, str(r.verified).lower()] if checked else cells)
     return buffer.getvalue()
 
 
-def model_markdown(summary: Summary, rows: list[DisplayRow], layout: Layout) -> str:
+def model_markdown(
+    summary: Summary,
+    rows: list[DisplayRow],
+    layout: Layout,
+    extra: Sequence[tuple[str, list[str]]] = (),
+    training: Any = None,
+) -> str:
     """A GitHub-flavoured Markdown table with the totals under it."""
     axes = "C×H×W" if layout is Layout.CHW else "H×W×C"
     lines = [
         f"## {summary.model.name}",
         "",
-        f"| layer | kind | output ({axes}) | trainable | non-trainable | MACs |",
-        "|---|---|---:|---:|---:|---:|",
+        f"| layer | kind | output ({axes}) | trainable | non-trainable | MACs |"
+        + "".join(f" {name} |" for name, _ in extra),
+        "|---|---|---:|---:|---:|---:|" + "---:|" * len(extra),
     ]
     for r in rows:
         name = ("&nbsp;&nbsp;" * r.level) + (f"**{r.name}**" if r.is_group else r.name)
         lines.append(
             f"| {name} | {r.kind} | {r.output.format(layout)} | {r.trainable:,} | {r.non_trainable:,} | {r.macs:,} |"
+            + "".join(f" {values[r.index]} |" for _, values in extra)
         )
     lines.append("")
-    lines.extend(f"- {label}: {value}" for label, value in totals_lines(summary))
+    lines.extend(f"- {label}: {value}" for label, value in totals_lines(summary, training))
     return "\n".join(lines) + "\n"
 
 
-def totals_lines(summary: Summary) -> list[tuple[str, str]]:
+def totals_lines(summary: Summary, training: Any = None) -> list[tuple[str, str]]:
     """(label, value) pairs of the totals shown under every model table."""
     t = summary.totals
     d = t.dtype.value
+    extra = []
+    if training is not None:
+        m = training
+        extra.append((
+            f"training ({m.optimizer.value}, batch {m.batch}, {m.dtype.value})",
+            f"{binary_bytes(m.total)} = parameters {binary_bytes(m.parameters)} + gradients "
+            f"{binary_bytes(m.gradients)} + optimizer state {binary_bytes(m.optimizer_state)} + "
+            f"activations {binary_bytes(m.activations)}",
+        ))
     return [
         ("params", f"{t.params:,} ({binary_bytes(t.param_bytes)} as {d})"),
         ("trainable", f"{t.trainable_params:,}"),
@@ -273,4 +353,5 @@ def totals_lines(summary: Summary) -> list[tuple[str, str]]:
         ("MACs", f"{t.macs:,} ({si(t.macs)})"),
         ("input", f"{summary.model.input.format()} ({binary_bytes(t.input_bytes)})"),
         ("activations", f"{binary_bytes(t.activation_bytes)} all outputs, {binary_bytes(t.peak_activation_bytes)} peak live at inference"),
+        *extra,
     ]
