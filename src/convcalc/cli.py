@@ -16,8 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .dtypes import DType
-from .training import Optimizer
+from .dtypes import DType, Optimizer
 from .errors import ConvCalcError, InputError
 from .layers import Kind, apply, canonical_kind, make_layer, spec_class
 from .shapes import Layout, Shape, parse_shape

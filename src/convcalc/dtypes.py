@@ -1,10 +1,10 @@
-"""Number formats for memory figures (kept apart so the CLI loads it cheaply)."""
+"""Choices for memory figures: number formats and optimizers (kept apart so the CLI loads them cheaply)."""
 
 from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["DType"]
+__all__ = ["DType", "Optimizer"]
 
 
 class DType(str, Enum):
@@ -24,3 +24,30 @@ class DType(str, Enum):
         2
         """
         return {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}[self.value]
+
+
+class Optimizer(str, Enum):
+    """A training optimizer, by the state it keeps per trainable parameter."""
+
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+    @property
+    def states(self) -> int:
+        """Buffers per trainable parameter.
+
+        >>> Optimizer.ADAM.states, Optimizer.MOMENTUM.states, Optimizer.SGD.states
+        (2, 1, 0)
+        """
+        return {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {
+            "sgd": "SGD",
+            "momentum": "SGD with momentum",
+            "adam": "Adam",
+            "adamw": "AdamW",
+        }[self.value]

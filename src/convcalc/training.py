@@ -33,10 +33,9 @@ ResNet-50, batch 32, float32 (4 bytes), Adam::
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import NamedTuple
 
-from .dtypes import DType
+from .dtypes import DType, Optimizer
 from .errors import InputError
 from .model import Summary
 
@@ -44,33 +43,6 @@ __all__ = ["Optimizer", "TrainingMemory", "explain_training", "training_memory"]
 
 _VIEWS = frozenset({"flatten"})
 """Kinds whose output shares its input's memory."""
-
-
-class Optimizer(str, Enum):
-    """A training optimizer, by the state it keeps per trainable parameter."""
-
-    SGD = "sgd"
-    MOMENTUM = "momentum"
-    ADAM = "adam"
-    ADAMW = "adamw"
-
-    @property
-    def states(self) -> int:
-        """Buffers per trainable parameter.
-
-        >>> Optimizer.ADAM.states, Optimizer.MOMENTUM.states, Optimizer.SGD.states
-        (2, 1, 0)
-        """
-        return {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}[self.value]
-
-    @property
-    def label(self) -> str:
-        return {
-            "sgd": "SGD",
-            "momentum": "SGD with momentum",
-            "adam": "Adam",
-            "adamw": "AdamW",
-        }[self.value]
 
 
 class TrainingMemory(NamedTuple):
