@@ -1,0 +1,45 @@
+"""The ``convcalc`` command line: thin commands that load, compute and render.
+
+Exit codes: 0 success; 1 a check failed (reserved for ``--verify`` and
+``check``); 2 bad input — a wrong flag, a malformed file, an impossible layer.
+
+One module per command (``layer``; ``model`` with ``models`` and ``schema``;
+``check``; ``solve``; ``shell``), and beside them what several commands share:
+``errors`` (the one place a ConvCalcError becomes ``error: …`` and exit 2),
+``options`` (shared option declarations and option-text parsing), ``output``
+(stdout and ``--output`` files) and ``verify`` (the ``--verify`` forward pass).
+"""
+
+import typer
+
+from . import check, layer, model, shell, solve
+from .errors import reported_errors
+
+__all__ = ["app", "main", "reported_errors"]
+
+app = typer.Typer(
+    help="Exact shapes, parameters and MACs of convolutional-network layers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Exact shapes, parameters and MACs of convolutional-network layers.
+
+    Exit codes: 0 success, 1 a check failed, 2 bad input.
+    """
+
+
+# Registered here rather than by decorators in each module, so that --help
+# lists the commands in this order whatever order the modules import in.
+for command in (layer.layer, model.model, model.models, check.check, solve.solve, shell.shell, model.schema):
+    app.command()(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="convcalc")

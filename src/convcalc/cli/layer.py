@@ -1,0 +1,174 @@
+"""``convcalc layer``: one layer from flags — output shape, parameters and MACs."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InputError
+from ..layers import Kind, apply, canonical_kind, make_layer, spec_class
+from ..shapes import Layout, Shape, parse_shape
+from .errors import reported_errors
+from .options import Format, FormatOption, batch_option, numbers
+from .verify import report_mismatches
+
+__all__ = ["layer"]
+
+
+def layer(
+    shape: Annotated[str | None, typer.Argument(help="Input as H×W×C (224x224x3), or C×H×W with --layout chw, or a feature count (2048).", show_default=False)] = None,
+    height: Annotated[int | None, typer.Option("-H", "--height", help="Input height.", show_default=False)] = None,
+    width: Annotated[int | None, typer.Option("-W", "--width", help="Input width.", show_default=False)] = None,
+    channels: Annotated[int | None, typer.Option("-C", "--channels", help="Input channels (alone: a feature vector).", show_default=False)] = None,
+    kind: Annotated[Kind, typer.Option("-t", "--type", help="Layer kind.")] = Kind.CONV2D,  # type: ignore[attr-defined]
+    kernel: Annotated[str | None, typer.Option("-k", "--kernel", help="Kernel: 3 or 1x7.", show_default=False)] = None,
+    stride: Annotated[str | None, typer.Option("-s", "--stride", help="Stride: 2 or 2x1 (default 1; pooling: the kernel).", show_default=False)] = None,
+    padding: Annotated[str | None, typer.Option("-p", "--padding", help="Padding: 1, 1x2 (h, w), 0,1,0,1 (top, bottom, left, right), same, valid.", show_default=False)] = None,
+    filters: Annotated[int | None, typer.Option("-f", "--filters", "--units", help="Output channels (conv) or features (dense).", show_default=False)] = None,
+    dilation: Annotated[str | None, typer.Option("--dilation", help="Dilation: 2 or 2x1.", show_default=False)] = None,
+    groups: Annotated[int | None, typer.Option("--groups", help="Groups (conv: depthwise when equal to channels; channel_shuffle).", show_default=False)] = None,
+    bias: Annotated[bool | None, typer.Option("--bias/--no-bias", help="Learn a bias per output (default on).", show_default=False)] = None,
+    output_padding: Annotated[str | None, typer.Option("--output-padding", help="Transposed conv: extra rows/columns at the end.", show_default=False)] = None,
+    ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Pooling: round the output size up (PyTorch rule).")] = False,
+    count_include_pad: Annotated[bool | None, typer.Option("--count-include-pad/--exclude-pad", help="Average pooling: count padding in the mean.", show_default=False)] = None,
+    output_size: Annotated[str | None, typer.Option("--output-size", help="Adaptive pooling: output size, 7 or 6x6.", show_default=False)] = None,
+    keepdims: Annotated[bool, typer.Option("--keepdims", help="Global pooling: keep a 1×1×C map.")] = False,
+    scale: Annotated[str | None, typer.Option("--scale", help="Upsample: factor, 2 or 1.5 or 2x1.", show_default=False)] = None,
+    size: Annotated[str | None, typer.Option("--size", help="Upsample: output size, 56 or 28x56.", show_default=False)] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="Upsample: nearest or bilinear.", show_default=False)] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="Dropout rate.", show_default=False)] = None,
+    negative_slope: Annotated[float | None, typer.Option("--negative-slope", help="leaky_relu slope.", show_default=False)] = None,
+    affine: Annotated[bool | None, typer.Option("--affine/--no-affine", help="Norms: learn scale and shift.", show_default=False)] = None,
+    others: Annotated[list[str] | None, typer.Option("--with", help="Merges (add, multiply, concat): another input shape; repeat for more.", show_default=False)] = None,
+    layout: Annotated[Layout, typer.Option("--layout", help="Axis order to read and print shapes.")] = Layout.HWC,
+    fmt: FormatOption = Format.TABLE,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the arithmetic step by step.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Run the layer with NumPy on random input and confirm the figures (exit 1 on a mismatch).")] = False,
+    batch: Annotated[int, batch_option("Batch size of the verifying run.")] = 1,
+) -> None:
+    """One layer: output shape, parameters and MACs.
+
+    [dim]Example: convcalc layer 224x224x3 -k 7 -s 2 -p 3 -f 64 --no-bias --explain[/]
+    """
+    with reported_errors():
+        name = canonical_kind(kind.value)
+        inputs = (_input_shape(shape, height, width, channels, layout),)
+        given = {
+            "filters": filters,
+            "kernel": None if kernel is None else numbers("--kernel", kernel),
+            "stride": None if stride is None else numbers("--stride", stride),
+            "padding": None if padding is None else _padding(padding),
+            "dilation": None if dilation is None else numbers("--dilation", dilation),
+            "groups": groups,
+            "bias": bias,
+            "output_padding": None if output_padding is None else numbers("--output-padding", output_padding),
+            "ceil_mode": ceil_mode or None,
+            "count_include_pad": count_include_pad,
+            "output_size": None if output_size is None else numbers("--output-size", output_size),
+            "keepdims": keepdims or None,
+            "scale": None if scale is None else numbers("--scale", scale, floats=True),
+            "size": None if size is None else numbers("--size", size),
+            "mode": mode,
+            "rate": rate,
+            "negative_slope": negative_slope,
+            "affine": affine,
+        }
+        spec = make_layer(name, _layer_options(name, given))
+        if others and spec.arity == (1, 1):
+            raise InputError(f"--with gives extra inputs to merges (add, multiply, concat), not to {name}")
+        inputs += tuple(parse_shape(s, layout) for s in others or ())
+        result = apply(spec, *inputs)
+        explanation = None
+        if explain:
+            from ..explain import explain as explain_layer
+
+            explanation = explain_layer(spec, *inputs)
+        verification = None
+        if verify:
+            from ..forward import verify_layer
+
+            verification = verify_layer(spec, *inputs, batch=batch, layout=layout)
+        _print_layer(spec, inputs, result, layout, fmt, explanation, verification)
+        report_mismatches(verification)
+
+
+def _padding(text: str) -> Any:
+    word = text.strip().lower()
+    if word in ("same", "valid"):
+        return word
+    return numbers("--padding", text, lengths=(1, 2, 4))
+
+
+def _input_shape(
+    shape: str | None, height: int | None, width: int | None, channels: int | None, layout: Layout
+) -> Shape:
+    given = (height, width, channels)
+    if shape is not None:
+        parsed = parse_shape(shape, layout)
+        explicit = tuple(v for v in given if v is not None)
+        consistent = parsed.dims == explicit or (
+            parsed.is_map and all(v in (None, d) for v, d in zip(given, parsed.dims))
+        )
+        if explicit and not consistent:
+            raise InputError(
+                f"input {shape!r} contradicts -H/-W/-C "
+                f"({', '.join(f'{n}={v}' for n, v in zip('HWC', given) if v is not None)}); give one of them"
+            )
+        return parsed
+    if height is None and width is None and channels is None:
+        raise InputError("no input shape: give it as 224x224x3 (H×W×C) or with -H, -W and -C")
+    if height is None and width is None:
+        dims: tuple[int | None, ...] = (channels,)
+    else:
+        dims = given
+    missing = [n for n, v in zip("HWC", dims) if v is None]
+    if missing:
+        raise InputError(f"input shape needs -{'/-'.join(missing)} as well (or give it as 224x224x3)")
+    bad = [f"{n}={v}" for n, v in zip("HWC" if len(dims) == 3 else "C", dims) if v < 1]  # type: ignore[operator]
+    if bad:
+        raise InputError(f"input sizes must be positive whole numbers (got {', '.join(bad)})")
+    return Shape(tuple(dims))  # type: ignore[arg-type]
+
+
+def _flag(option: str) -> str:
+    return "--filters" if option in ("filters", "units") else "--" + option.replace("_", "-")
+
+
+def _layer_options(kind: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Map the flags the user set to ``kind``'s options, refusing ones it lacks."""
+    names = spec_class(kind).option_names()
+    options = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        target = "units" if name == "filters" and "units" in names else name
+        if target not in names:
+            takes = ", ".join(dict.fromkeys(_flag(n) for n in names)) or "no options"
+            raise InputError(f"{_flag(name)} does not apply to {kind} (it takes {takes})")
+        options[target] = value
+    return options
+
+
+def _print_layer(
+    spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layout, fmt: Format,
+    explanation: list[str] | None, verification: Any = None,
+) -> None:
+    from ..report import layer_document
+
+    doc = layer_document(spec, inputs, result, layout, explanation)
+    if verification is not None:
+        doc["verified"] = verification.ok
+        doc["verification"] = {"batch": verification.batch, "seed": verification.seed, "mismatches": list(verification.mismatches)}
+    if fmt is Format.JSON:
+        import json
+
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    from rich.console import Console
+
+    from ..render import layer_table
+
+    console = Console(highlight=False)
+    console.print(layer_table(doc))
+    for line in explanation or ():
+        console.print(line, markup=False, soft_wrap=True)

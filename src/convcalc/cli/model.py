@@ -1,0 +1,209 @@
+"""``convcalc model``, ``models`` and ``schema``: a whole network, the bundled ones, the file format."""
+
+import io
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..dtypes import DType, Optimizer
+from ..errors import InputError
+from ..shapes import Layout
+from .errors import reported_errors
+from .options import batch_option, output_option
+from .output import print_grid, write_output
+from .verify import report_mismatches, verify_model
+
+__all__ = ["ModelFormat", "model", "models", "schema"]
+
+
+class ModelFormat(str, Enum):
+    """How ``model`` prints its summary."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+
+
+_SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": ModelFormat.MARKDOWN}
+
+
+def model(
+    source: Annotated[str | None, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)] = None,
+    layers: Annotated[str | None, typer.Option("--layers", help="Instead of a file: layers in the shell's one-line syntax, e.g. 'conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1' (docs/shell.md).", show_default=False)] = None,
+    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="With --layers: the input shape, e.g. 224x224x3.", show_default=False)] = None,
+    depth: Annotated[int | None, typer.Option("--depth", "-d", min=0, help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
+    layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to print shapes [default: the file's layout, else hwc].", show_default=False)] = None,
+    fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
+    output: Annotated[Path | None, output_option("Write to this file instead of the terminal (.svg and .html export the table).")] = None,
+    dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
+    verify: Annotated[bool, typer.Option("--verify", help="Run a NumPy forward pass and confirm every shape and parameter count (exit 1 on a mismatch).")] = False,
+    batch: Annotated[int, batch_option("Batch size of the verifying forward pass.")] = 1,
+    max_memory: Annotated[str, typer.Option("--max-memory", help="Refuse a forward pass estimated to need more memory than this.")] = "4GiB",
+    columns: Annotated[str | None, typer.Option("--columns", help="Extra columns, comma-separated: rf (receptive field), jump, start, clipped (field inside the input), mem (output memory).", show_default=False)] = None,
+    optimizer: Annotated[Optimizer | None, typer.Option("--optimizer", help="Add the memory of a training step with this optimizer, at --batch and --dtype.", show_default=False)] = None,
+    explain: Annotated[str | None, typer.Option("--explain", help="Explain one layer (or block) by name: its arithmetic and its receptive field.", show_default=False)] = None,
+) -> None:
+    """A whole network: per-layer shapes, parameters and MACs, with totals.
+
+    [dim]Example: convcalc model resnet50 --depth 1[/]
+    """
+    with reported_errors():
+        from ..model import analyse
+
+        model = _model_from(source, layers, input_shape)
+        summary = analyse(model, dtype)
+        if explain is not None:
+            _explain_model_layer(summary, explain)
+            return
+        extra = _extra_columns(summary, columns)
+        training = None
+        if optimizer is not None:
+            from ..training import training_memory
+
+            training = training_memory(summary, batch, dtype, optimizer)
+        verification = verify_model(model, summary, batch, max_memory) if verify else None
+        suffix = output.suffix.lower() if output else ""
+        chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
+        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification, extra, training)
+        report_mismatches(verification)
+
+
+def models() -> None:
+    """List the bundled models, usable by name with 'convcalc model'."""
+    with reported_errors():
+        from rich.console import Console
+
+        from ..catalog import bundled
+        from ..loader import load_model
+        from ..model import analyse
+        from ..render import models_table
+
+        entries = []
+        for name, path in bundled().items():
+            summary = analyse(load_model(path))
+            entries.append((name, summary.model.description, summary))
+        Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(models_table(entries))
+
+
+def schema() -> None:
+    """Print the JSON Schema (draft-07) of architecture files."""
+    from importlib.resources import files
+
+    sys.stdout.write((files("convcalc") / "schema.json").read_text(encoding="utf-8"))
+
+
+def _model_from(source: str | None, layers: str | None, input_shape: str | None) -> Any:
+    """The model named by a file or bundled name, or written with --layers."""
+    if layers is not None:
+        if source is not None:
+            raise InputError(f"give a file ({source!r}) or --layers, not both")
+        if input_shape is None:
+            raise InputError("--layers needs --input, e.g. --input 224x224x3")
+        from ..shell import layers_to_model
+
+        return layers_to_model(layers, input_shape)
+    if source is None:
+        raise InputError("name an architecture file or a bundled model (see 'convcalc models'), or give --layers")
+    if input_shape is not None:
+        raise InputError("--input goes with --layers; a file declares its own input")
+    from ..catalog import resolve
+    from ..loader import load_model
+
+    return load_model(resolve(source))
+
+
+def _extra_columns(summary: Any, columns: str | None) -> Any:
+    if columns is None:
+        return ()
+    from ..report import COLUMNS, extra_columns
+
+    names = [c.strip().lower() for c in columns.split(",") if c.strip()]
+    for name in names:
+        if name not in COLUMNS:
+            raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(COLUMNS)}")
+    if any(n != "mem" for n in names) and not summary.model.input.is_map:
+        raise InputError("receptive-field columns need an H×W×C input; this network's input is a vector")
+    return extra_columns(summary, names)
+
+
+def _explain_model_layer(summary: Any, name: str) -> None:
+    """``model --explain NAME``: a layer's arithmetic, or a block's totals, and the receptive field."""
+    from difflib import get_close_matches
+
+    from ..explain import explain
+
+    names = [row.node.name for row in summary.rows]
+    last_of_group = {group: i for i, row in enumerate(summary.rows) for group in row.node.path}
+    if name in names:
+        index = names.index(name)
+        row = summary.rows[index]
+        lines = [f"layer {name!r} ({row.node.spec.kind}): {', '.join(s.format() for s in row.inputs)} → {row.result.output.format()}"]
+        lines += [f"  {line}" for line in explain(row.node.spec, *row.inputs)]
+    elif name in last_of_group:
+        index = last_of_group[name]
+        inside = [r for r in summary.rows if name in r.node.path]
+        kind = summary.model.groups.get(name, "group")
+        lines = [
+            f"{kind} {name!r}: {len(inside)} layers, output {summary.rows[index].result.output.format()}",
+            f"  params: {sum(r.result.trainable for r in inside):,} trainable, "
+            f"{sum(r.result.non_trainable for r in inside):,} non-trainable; MACs: {sum(r.result.macs for r in inside):,}",
+        ]
+    else:
+        close = get_close_matches(name, [*names, *last_of_group], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(f"--explain {name!r}: no layer or block has that name{hint}")
+    if summary.model.input.is_map:
+        from ..receptive import explain_field
+
+        lines.append("receptive field:")
+        lines += [f"  {line}" for line in explain_field(summary, index)]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _print_model(
+    summary: Any,
+    depth: int | None,
+    layout: Layout,
+    fmt: ModelFormat,
+    output: Path | None,
+    verification: Any = None,
+    extra: Any = (),
+    training: Any = None,
+) -> None:
+    from .. import report
+
+    verified = report.verified_layers(verification) if verification is not None else None
+    if fmt is ModelFormat.JSON:
+        import json
+
+        text = json.dumps(report.model_document(summary, layout, verification, training), indent=2) + "\n"
+    elif fmt is ModelFormat.CSV:
+        text = report.model_csv(report.display_rows(summary, depth, verified), layout, extra)
+    elif fmt is ModelFormat.MARKDOWN:
+        text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout, extra, training)
+    else:
+        from ..render import model_table
+
+        table = model_table(summary, report.display_rows(summary, depth, verified), layout, extra, training)
+        if output is None:
+            print_grid(table)  # a pipe gets the text Rich would print there, without Rich's start-up
+            return
+        from rich.console import Console
+
+        console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
+        console.print(table)
+        suffix = output.suffix.lower()
+        if suffix == ".svg":
+            text = console.export_svg(title=f"convcalc model {summary.model.name}")
+        elif suffix in (".html", ".htm"):
+            text = console.export_html()
+        else:
+            text = console.export_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_output(output, text)
