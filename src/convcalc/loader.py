@@ -17,7 +17,7 @@ from .errors import ConvCalcError
 from .expr import evaluate, is_expression
 from .layers import ALIASES, KINDS, canonical_kind, make_layer, spec_class
 from .layers.base import unknown_option_message
-from .model import INPUT, Expectation, Model, Node, Summary, analyse, paused_gc
+from .model import INPUT, Expectation, Model, Node, analyse, paused_gc
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
 
@@ -87,10 +87,6 @@ def parse_model(text: str, file: str = "<text>", default_name: str = "model") ->
     except RecursionError:  # blocks inside blocks inside blocks …, hundreds deep
         raise LoadError(f"{file}:1:1: blocks and containers are nested too deeply") from None
     return model
-
-
-def load_summary(path: str | Path, **kwargs: Any) -> Summary:
-    return analyse(load_model(path), **kwargs)
 
 
 # ---------------------------------------------------------------- helpers
