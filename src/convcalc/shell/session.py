@@ -382,20 +382,19 @@ class Session:
         return forward_check(built.model, built.summary)
 
     def undo(self) -> list[Any]:
-        if not self._undo:
-            raise InputError("nothing to undo")
-        state, what = self._undo.pop()
-        self._redo.append((self.state, what))
-        self.state = state
-        return [f"undone: {what}; output {self._output_text(self.built())}"]
+        return self._travel(self._undo, self._redo, "undo", "undone")
 
     def redo(self) -> list[Any]:
-        if not self._redo:
-            raise InputError("nothing to redo")
-        state, what = self._redo.pop()
-        self._undo.append((self.state, what))
+        return self._travel(self._redo, self._undo, "redo", "redone")
+
+    def _travel(self, source: list[Any], target: list[Any], verb: str, done: str) -> list[Any]:
+        """Step back (undo) or forward (redo): the state left goes on the other stack."""
+        if not source:
+            raise InputError(f"nothing to {verb}")
+        state, what = source.pop()
+        target.append((self.state, what))
         self.state = state
-        return [f"redone: {what}; output {self._output_text(self.built())}"]
+        return [f"{done}: {what}; output {self._output_text(self.built())}"]
 
     def save(self, text: str, force: bool = False) -> list[Any]:
         """``save [FILE]``; an existing file is overwritten only when forced (``save!``)."""
