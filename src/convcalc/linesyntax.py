@@ -52,7 +52,7 @@ from .layers.base import unknown_option_message
 __all__ = [
     "COMMON_KEYS",
     "KIND_ALIASES",
-    "POSITIONAL",
+    "POSITIONAL",  # noqa: F822 - made on first use by the module __getattr__
     "SHORT_FLAGS",
     "format_entry",
     "format_value",
@@ -63,43 +63,23 @@ __all__ = [
     "parse_value",
 ]
 
-KIND_ALIASES: dict[str, str] = {
-    **ALIASES,
-    "bn": "batchnorm2d",
-    "ln": "layernorm",
-    "deconv": "conv_transpose2d",
-    "convt": "conv_transpose2d",
-    "maxpool": "maxpool2d",
-    "avgpool": "avgpool2d",
-    "adaptive_avgpool": "adaptive_avgpool2d",
-    "adaptive_maxpool": "adaptive_maxpool2d",
-    "gap": "global_avgpool2d",
-    "gmp": "global_maxpool2d",
-    "fc": "dense",
-    "pad": "zeropad2d",
-    "zeropad": "zeropad2d",
-    "up": "upsample",
-    "shuffle": "channel_shuffle",
-    "lrelu": "leaky_relu",
-    "drop": "dropout",
-    "mul": "multiply",
-    "cat": "concat",
-}
-"""Short names accepted for a kind in a line, on top of the file format's aliases."""
+KIND_ALIASES: dict[str, str] = ALIASES
+"""Other names accepted for a kind; each kind declares its own (``aliases``)."""
 
-POSITIONAL: dict[str, str] = {
-    "conv2d": "filters",
-    "conv_transpose2d": "filters",
-    "dense": "units",
-    "adaptive_avgpool2d": "output_size",
-    "adaptive_maxpool2d": "output_size",
-    "zeropad2d": "padding",
-    "upsample": "scale",
-    "channel_shuffle": "groups",
-    "dropout": "rate",
-    "leaky_relu": "negative_slope",
-}
-"""The option a bare number sets, by kind: ``conv 64`` is 64 filters."""
+
+def positional(kind: str) -> str | None:
+    """The option a bare number sets for ``kind``: ``conv 64`` is 64 filters
+    (the kind's ``positional`` declaration)."""
+    return spec_class(kind).positional
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    """``POSITIONAL``, every kind's positional option, made on first use (it
+    imports every kind module, which a single line never needs)."""
+    if name == "POSITIONAL":
+        return {kind: p for kind in KINDS if (p := positional(kind)) is not None}
+    raise AttributeError(name)
+
 
 SHORT_FLAGS: dict[str, str] = {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "g": "groups"}
 """One-letter flags glued to their value (``k7``), also usable as keys (``p=same``)."""
@@ -127,10 +107,10 @@ def kind_names() -> list[str]:
 def _kind(word: str) -> str:
     """The canonical kind of ``word``, or an error with a suggestion."""
     lowered = word.lower()
-    if lowered in KIND_ALIASES:
-        return KIND_ALIASES[lowered]
-    if lowered in KINDS:
-        return lowered
+    try:
+        return canonical_kind(word)
+    except ConvCalcError:
+        pass
     if lowered in CONTAINERS:
         raise InputError(
             f"{word!r} is a container; containers do not fit on one line, "
@@ -139,6 +119,14 @@ def _kind(word: str) -> str:
     close = get_close_matches(lowered, kind_names(), n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(KINDS)}"
     raise InputError(f"unknown layer kind {word!r}; {hint}")
+
+
+def _is_kind(word: str) -> bool:
+    try:
+        canonical_kind(word)
+    except ConvCalcError:
+        return False
+    return True
 
 
 def _number(text: str) -> int | float | None:
@@ -213,7 +201,7 @@ def parse_options(kind: str | None, tokens: list[str], *, allow_unset: bool = Fa
     own = _option_names(kind) if kind else ()
     allowed = (*own, *COMMON_KEYS)
     booleans = _bool_options(kind) if kind else {"trainable"}
-    positional = POSITIONAL.get(kind or "")
+    main = positional(kind) if kind else None
     given: dict[str, tuple[str, Any]] = {}  # option → (token, value)
     label = kind or "this entry"
 
@@ -254,15 +242,15 @@ def parse_options(kind: str | None, tokens: list[str], *, allow_unset: bool = Fa
             put(SHORT_FLAGS[flag.group(1)], parse_value(flag.group(2)), token)
             continue
         if _NUMERIC_START.match(token) and kind is not None:
-            if positional is None:
+            if main is None:
                 takes = "takes no options" if not own else f"takes no count; give its options as key=value ({', '.join(own)})"
                 raise InputError(f"{token!r}: {kind} {takes}")
-            if positional in given:
+            if main in given:
                 raise InputError(
-                    f"{token!r}: {kind} takes one count ({positional}), and "
-                    f"{given[positional][0]!r} already gives it"
+                    f"{token!r}: {kind} takes one count ({main}), and "
+                    f"{given[main][0]!r} already gives it"
                 )
-            put(positional, parse_value(token), token)
+            put(main, parse_value(token), token)
             continue
         if token in booleans and token in allowed:
             put(token, True, token)
@@ -404,7 +392,7 @@ def format_entry(entry: Any) -> str:
         ((word, options),) = entry.items()
     else:
         raise InputError(f"{entry!r} is not a layer entry (a kind, or one kind with its options)")
-    if not isinstance(word, str) or (word not in KINDS and word not in ALIASES):
+    if not isinstance(word, str) or word.lower() in CONTAINERS or not _is_kind(word):
         raise InputError(f"{word!r} is not a layer kind, so it cannot be written on one line; edit the file instead")
     kind = canonical_kind(word)
     if options is None:
@@ -417,14 +405,14 @@ def format_entry(entry: Any) -> str:
             raise InputError(unknown_option_message(kind, option, known))
     options = _ordered(kind, options)
     tokens = [kind]
-    positional = POSITIONAL.get(kind)
-    if positional in options:
+    main = positional(kind)
+    if main in options:
         try:
-            text = format_value(options[positional])
+            text = format_value(options[main])
         except InputError:
             text = ""
         if _NUMERIC_START.match(text) and not text.startswith(("+", "-")):
             tokens.append(text)
-            options = {k: v for k, v in options.items() if k != positional}
+            options = {k: v for k, v in options.items() if k != main}
     tokens.extend(_format_option(kind, option, value) for option, value in options.items())
     return " ".join(tokens)

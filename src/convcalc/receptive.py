@@ -80,40 +80,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from math import ceil, floor, gcd
+from math import ceil, floor
 from typing import Any, NamedTuple
 
 from .errors import ShapeError
-from .layers.conv import Conv2d, ConvTranspose2d
-from .layers.dense import Flatten
-from .layers.pool import AvgPool2d, MaxPool2d, _Adaptive, _Global
-from .layers.resample import Upsample, ZeroPad2d
+from .layers.geometry import IDENTITY, AxisStep, Span, fraction_text, positions
+from .layers.geometry import operand as _operand
 from .model import INPUT, Summary
-from .shapes import Shape
 
 __all__ = ["Field", "FieldAxis", "explain_field", "field_pixels", "fraction_text", "receptive_fields"]
 
 Q = Fraction
-_MERGES = ("add", "multiply", "concat")
-
-
-def fraction_text(q: Fraction | int) -> str:
-    """``7``, ``1/2``, ``−3/2``: whole numbers plainly, else the exact fraction.
-
-    >>> fraction_text(Fraction(7)), fraction_text(Fraction(-3, 2))
-    ('7', '−3/2')
-    """
-    q = Q(q)
-    sign = "−" if q < 0 else ""
-    q = abs(q)
-    return f"{sign}{q.numerator}" if q.denominator == 1 else f"{sign}{q.numerator}/{q.denominator}"
-
-
-def _operand(q: Fraction | int) -> str:
-    """A number inside a formula: fractions and negatives in parentheses."""
-    q = Q(q)
-    text = fraction_text(q)
-    return f"({text})" if q < 0 or q.denominator != 1 else text
 
 
 def _number(q: Fraction) -> int | float:
@@ -206,23 +183,7 @@ class Field(NamedTuple):
         return {"h": self.h.as_dict(), "w": self.w.as_dict(), "aligned": self.aligned, "warning": self.warning}
 
 
-class _Step(NamedTuple):
-    """One layer along one axis as an equivalent window over its input:
-    output o reads layer-input positions o·stride − offset … o·stride − offset + reach."""
-
-    reach: Fraction
-    """e: positions past the first that one window covers ((k − 1)·d for a conv)."""
-    stride: Fraction
-    offset: Fraction
-    """p: how far before position 0 window 0 starts (the padding before)."""
-    why: str
-    """The kind's rule with its numbers, for --explain."""
-
-
-_IDENTITY = _Step(Q(0), Q(1), Q(0), "")
-
-
-def _apply(step: _Step, f: FieldAxis, positions: int) -> FieldAxis:
+def _apply(step: AxisStep, f: FieldAxis, positions: int) -> FieldAxis:
     return FieldAxis(
         size=f.size + step.reach * f.jump,
         jump=f.jump * step.stride,
@@ -230,121 +191,6 @@ def _apply(step: _Step, f: FieldAxis, positions: int) -> FieldAxis:
         positions=positions,
         input=f.input,
     )
-
-
-def _steps(spec: Any, x: Shape) -> tuple[_Step, _Step]:
-    """The equivalent window of one single-input layer along H and along W."""
-    if isinstance(spec, (Conv2d, MaxPool2d, AvgPool2d)):
-        return tuple(  # type: ignore[return-value]
-            _Step(
-                Q(w.dilation * (w.kernel - 1)),
-                Q(w.stride),
-                Q(w.pad_before),
-                f"window {w.kernel}"
-                + (f", dilation {w.dilation}" if w.dilation > 1 else "")
-                + f", stride {w.stride}, padding {w.pad_before} before: "
-                f"e = (k − 1)·d = ({w.kernel} − 1)·{w.dilation} = {w.dilation * (w.kernel - 1)}",
-            )
-            for w in spec.windows(x)
-        )
-    if isinstance(spec, ConvTranspose2d):
-        steps = []
-        for a in spec.axes(x):
-            s, e = Q(a.stride), Q(a.span - 1)
-            steps.append(
-                _Step(
-                    e / s,
-                    1 / s,
-                    (e - a.pad_before) / s,
-                    f"transposed, kernel {a.kernel}"
-                    + (f", dilation {a.dilation}" if a.dilation > 1 else "")
-                    + f", stride {a.stride}, padding {a.pad_before} before: output o reads inputs "
-                    f"(o + p − (k − 1)·d)/s … (o + p)/s, so e = (k − 1)·d/s = {a.span - 1}/{a.stride}"
-                    f" = {fraction_text(e / s)}, stride 1/{a.stride}, "
-                    f"p = ((k − 1)·d − p)/s = ({a.span - 1} − {a.pad_before})/{a.stride} = {fraction_text((e - a.pad_before) / s)}",
-                )
-            )
-        return steps[0], steps[1]
-    if isinstance(spec, Upsample):
-        return _upsample_steps(spec, x)
-    if isinstance(spec, _Adaptive):
-        steps = []
-        for size, out in zip(x.hw, spec.output_size):  # type: ignore[attr-defined]
-            a = Q(size, out)
-            slack = 1 - Q(gcd(size, out), out)
-            steps.append(
-                _Step(
-                    a - 1 + 2 * slack,
-                    a,
-                    slack,
-                    f"adaptive windows ⌊o·{size}/{out}⌋ … ⌈(o + 1)·{size}/{out}⌉ − 1: stride {fraction_text(a)}, "
-                    f"p = 1 − gcd({size}, {out})/{out} = {fraction_text(slack)}, "
-                    f"e = {_operand(a)} − 1 + 2·{_operand(slack)} = {fraction_text(a - 1 + 2 * slack)}",
-                )
-            )
-        return steps[0], steps[1]
-    if isinstance(spec, (_Global, Flatten)) and x.is_map:
-        what = "flatten" if isinstance(spec, Flatten) else "global pooling"
-        return tuple(  # type: ignore[return-value]
-            _Step(Q(n - 1), Q(n), Q(0), f"{what} reads the whole {n}-pixel axis: e = {n} − 1 = {n - 1}")
-            for n in x.hw
-        )
-    if isinstance(spec, ZeroPad2d):
-        p = spec.padding
-        return (
-            _Step(Q(0), Q(1), Q(p.top), f"adds {p.top} rows before: p = {p.top}, e = 0"),
-            _Step(Q(0), Q(1), Q(p.left), f"adds {p.left} columns before: p = {p.left}, e = 0"),
-        )
-    return _IDENTITY, _IDENTITY
-
-
-def _upsample_steps(spec: Upsample, x: Shape) -> tuple[_Step, _Step]:
-    result = []
-    out_hw = spec.infer(x).output.hw
-    for axis, (size, out) in enumerate(zip(x.hw, out_hw)):
-        a = _ratio(spec, axis, size, out)
-        if spec.mode == "nearest":
-            slack = Q(a.denominator - 1, a.denominator)
-            result.append(
-                _Step(
-                    slack,
-                    a,
-                    slack,
-                    f"nearest: output o copies input ⌊o·{_operand(a)}⌋: stride {fraction_text(a)}, "
-                    f"e = p = 1 − 1/{a.denominator} = {fraction_text(slack)}",
-                )
-            )
-        elif spec.align_corners:
-            result.append(
-                _Step(Q(2), a, Q(1), f"bilinear (align_corners): blends the 2 pixels around o·{_operand(a)}: stride {fraction_text(a)}, e = 2, p = 1")
-            )
-        else:
-            result.append(
-                _Step(
-                    Q(2),
-                    a,
-                    (3 - a) / 2,
-                    f"bilinear: blends the 2 pixels around {_operand(a)}·(o + ½) − ½: "
-                    f"stride {fraction_text(a)}, e = 2, p = 1 − ({_operand(a)} − 1)/2 = {fraction_text((3 - a) / 2)}",
-                )
-            )
-    return result[0], result[1]
-
-
-def _ratio(spec: Upsample, axis: int, size: int, out: int) -> Fraction:
-    """Input pixels per output pixel, as PyTorch's ``interpolate`` maps them:
-    ``1/scale`` when a scale is given (exactly ``in/out`` when the output is the
-    input or twice it), ``in/out`` for a size; with ``align_corners``
-    ``(in − 1)/(out − 1)``."""
-    if spec.mode == "bilinear" and spec.align_corners:
-        return Q(size - 1, out - 1) if out > 1 else Q(0)
-    if spec.scale is not None and out not in (size, 2 * size):
-        return 1 / Q(repr(spec.scale[axis]))
-    return Q(size, out)
-
-
-def _positions(shape: Shape) -> tuple[int, int]:
-    return shape.hw if shape.is_map else (1, 1)
 
 
 def _merge(fields: list[FieldAxis], positions: int) -> FieldAxis:
@@ -404,11 +250,11 @@ def receptive_fields(summary: Summary) -> list[Field]:
     for row in summary.rows:
         node = row.node
         inputs = [source if i == INPUT else fields[i] for i in node.inputs]
-        positions = _positions(row.result.output)
-        if node.spec.kind in _MERGES:
-            merged = tuple(_merge([f.axes[a] for f in inputs], positions[a]) for a in range(2))
+        counts = positions(row.result.output)
+        if node.spec.merges:
+            merged = tuple(_merge([f.axes[a] for f in inputs], counts[a]) for a in range(2))
             names = [model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
-            why = _misaligned(names, [f.axes for f in inputs], positions)
+            why = _misaligned(names, [f.axes for f in inputs], counts)
             warning = None
             if why:
                 warning = (
@@ -417,14 +263,12 @@ def receptive_fields(summary: Summary) -> list[Field]:
                 )
             fields.append(Field(merged[0], merged[1], why is None, warning))
         else:
-            steps = _steps(node.spec, row.inputs[0])
-            fields.append(Field(*(_apply(s, f, n) for s, f, n in zip(steps, inputs[0].axes, positions))))
+            steps = node.spec.field_steps(row.inputs[0], row.result.output)
+            fields.append(Field(*(_apply(s, f, n) for s, f, n in zip(steps, inputs[0].axes, counts))))
     return fields
 
 
 # ------------------------------------------------------------ exact pixels
-Span = tuple[int, int]
-"""First and last position (or input pixel) of an interval, inclusive."""
 
 
 def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0)) -> tuple[Span | None, Span | None]:
@@ -451,7 +295,7 @@ def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0
     (0, 3)
     """
     row = summary.rows[index]
-    counts = _positions(row.result.output)
+    counts = positions(row.result.output)
     for p, n, label in zip(position, counts, ("row", "column")):
         if not 0 <= p < n:
             raise ShapeError(
@@ -470,7 +314,7 @@ def _pixels(summary: Summary, index: int, p: int, axis: int) -> Span | None:
             continue
         row = summary.rows[k]
         for source, shape in zip(row.node.inputs, row.inputs):
-            sub = _reads(row.node.spec, shape, row.result.output, axis, span)
+            sub = row.node.spec.taps(shape, row.result.output, axis, span)
             if sub is None:
                 continue
             if source == INPUT:
@@ -482,79 +326,6 @@ def _pixels(summary: Summary, index: int, p: int, axis: int) -> Span | None:
 
 def _hull(a: Span | None, b: Span) -> Span:
     return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def _reads(spec: Any, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
-    """The input positions that output positions ``span`` of one layer read."""
-    a, b = span
-    n = _positions(x)[axis]
-    if spec.kind in _MERGES:
-        return (0, 0) if n == 1 and _positions(out)[axis] > 1 else span
-    if isinstance(spec, (Conv2d, MaxPool2d, AvgPool2d)):
-        w = spec.windows(x)[axis]
-        return _window_taps(a, b, w.kernel, w.stride, w.dilation, w.pad_before, n)
-    if isinstance(spec, ConvTranspose2d):
-        t = spec.axes(x)[axis]
-        return _transposed_taps(a, b, t.kernel, t.stride, t.dilation, t.pad_before, n)
-    if isinstance(spec, Upsample):
-        return _resampled(spec, axis, n, _positions(out)[axis], a, b)
-    if isinstance(spec, _Adaptive):
-        m = spec.output_size[axis]  # type: ignore[attr-defined]
-        return (a * n) // m, _ceil_div((b + 1) * n, m) - 1
-    if isinstance(spec, (_Global, Flatten)) and x.is_map:
-        return 0, n - 1
-    if isinstance(spec, ZeroPad2d):
-        before = spec.padding.top if axis == 0 else spec.padding.left
-        first, last = max(a - before, 0), min(b - before, n - 1)
-        return (first, last) if first <= last else None
-    return span
-
-
-def _window_taps(a: int, b: int, k: int, s: int, d: int, p: int, n: int) -> Span | None:
-    """Hull of the input pixels 0 … n − 1 that windows a … b tap:
-    window o, tap t reads o·s + t·d − p."""
-    low = high = None
-    for t in range(k):
-        offset = t * d - p
-        o = max(a, _ceil_div(-offset, s))  # first window whose tap t is ≥ 0
-        if o <= b and o * s + offset <= n - 1:
-            low = o * s + offset if low is None else min(low, o * s + offset)
-        o = min(b, (n - 1 - offset) // s)  # last window whose tap t is ≤ n − 1
-        if o >= a and o * s + offset >= 0:
-            high = o * s + offset if high is None else max(high, o * s + offset)
-    return None if low is None or high is None else (low, high)
-
-
-def _transposed_taps(a: int, b: int, k: int, s: int, d: int, p: int, n: int) -> Span | None:
-    """Hull of the inputs i that reach outputs a … b: i·s + t·d − p = o."""
-    low = high = None
-    for t in range(k):
-        offset = t * d - p
-        i = max(0, _ceil_div(a - offset, s))
-        if i <= n - 1 and i * s + offset <= b:
-            low = i if low is None else min(low, i)
-        i = min(n - 1, (b - offset) // s)
-        if i >= 0 and i * s + offset >= a:
-            high = i if high is None else max(high, i)
-    return None if low is None or high is None else (low, high)
-
-
-def _resampled(spec: Upsample, axis: int, n: int, out: int, a: int, b: int) -> Span:
-    """Nearest: input min(⌊o·r⌋, n − 1). Bilinear: ⌊src⌋ and, unless its weight
-    src − ⌊src⌋ is 0, the next pixel (both monotone in o)."""
-    r = _ratio(spec, axis, n, out)
-    if spec.mode == "nearest":
-        return min(floor(a * r), n - 1), min(floor(b * r), n - 1)
-
-    def source(o: int) -> Fraction:
-        return o * r if spec.align_corners else max(r * (o + Q(1, 2)) - Q(1, 2), Q(0))
-
-    first, last = source(a), source(b)
-    return min(floor(first), n - 1), min(floor(last) + (last != floor(last)), n - 1)
 
 
 def explain_field(summary: Summary, index: int, fields: Sequence[Field] | None = None) -> list[str]:
@@ -578,7 +349,7 @@ def explain_field(summary: Summary, index: int, fields: Sequence[Field] | None =
     source = _input_field(summary)
     inputs = [source if i == INPUT else fields[i] for i in node.inputs]
     lines: list[str]
-    if node.spec.kind in _MERGES:
+    if node.spec.merges:
         names = [summary.model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
         lines = []
         for a, label in enumerate("HW"):
@@ -587,14 +358,14 @@ def explain_field(summary: Summary, index: int, fields: Sequence[Field] | None =
         if field.warning:
             lines.append(f"warning: {field.warning}")
     else:
-        steps = _steps(node.spec, row.inputs[0])
+        steps = node.spec.field_steps(row.inputs[0], row.result.output)
         unchanged = (
             f"{node.spec.kind} acts on each position alone"
             if row.inputs[0].is_map
             else f"{node.spec.kind} on a vector: each feature already sees the whole map it came from"
         )
         per_axis = [
-            _step_lines(s, f) if s is not _IDENTITY else [f"field unchanged: {f.text()} ({unchanged})"]
+            _step_lines(s, f) if s is not IDENTITY else [f"field unchanged: {f.text()} ({unchanged})"]
             for s, f in zip(steps, inputs[0].axes)
         ]
         if per_axis[0] == per_axis[1]:
@@ -617,7 +388,7 @@ def _input_field(summary: Summary) -> Field:
     return Field(FieldAxis(Q(1), Q(1), Q(0), h, h), FieldAxis(Q(1), Q(1), Q(0), w, w))
 
 
-def _step_lines(step: _Step, f: FieldAxis) -> list[str]:
+def _step_lines(step: AxisStep, f: FieldAxis) -> list[str]:
     t, o = fraction_text, _operand
     e, s, p = step.reach, step.stride, step.offset
     return [

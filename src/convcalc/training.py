@@ -41,10 +41,6 @@ from .model import Summary
 
 __all__ = ["Optimizer", "TrainingMemory", "explain_training", "training_memory"]
 
-_VIEWS = frozenset({"flatten"})
-"""Kinds whose output shares its input's memory."""
-
-
 class TrainingMemory(NamedTuple):
     """Bytes for one training step, by part; ``total`` is their sum."""
 
@@ -90,7 +86,7 @@ def training_memory(
     size = dtype.bytes
     totals = summary.totals
     saved = summary.model.input.size + sum(
-        row.result.output.size for row in summary.rows if row.node.spec.kind not in _VIEWS
+        row.result.output.size for row in summary.rows if not row.node.spec.is_view
     )
     parts = (
         totals.params * size,

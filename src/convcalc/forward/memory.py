@@ -17,7 +17,6 @@ This module reads shapes only and does not import NumPy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConvCalcError
@@ -42,84 +41,10 @@ class MemoryLimitError(ConvCalcError):
     """The forward pass would need more memory than allowed."""
 
 
-def _pads(spec: Any, x: Shape) -> tuple[int, int]:
-    """Padded H and W of a windowed layer (the spec's own windows are fine here)."""
-    wh, ww = spec.windows(x)
-    return wh.padded, ww.padded
-
-
-def _conv(spec: Any, x: Shape, out: Shape) -> int:
-    h, w, c = x.dims
-    oh, ow, f = out.dims
-    kh, kw = spec.kernel
-    ph, pw = _pads(spec, x)
-    padded = ph * pw * c if (ph, pw) != (h, w) else 0
-    if spec.groups == 1:
-        strided = (kh, kw) != (1, 1) or spec.stride != (1, 1) or padded
-        return padded + (oh * ow * kh * kw * c if strided else 0)
-    if c == f == spec.groups:
-        return padded + oh * ow * c  # depthwise: one product buffer
-    return padded + oh * ow * kh * kw * c + oh * ow * f  # cols, and the (G, M, F/g) product
-
-
-def _conv_transpose(spec: Any, x: Shape, out: Shape) -> int:
-    h, w, c = x.dims
-    f = out.channels
-    kh, kw = spec.kernel
-    spans = [d * (k - 1) + 1 for k, d in zip(spec.kernel, spec.dilation)]
-    # Zero-inserted input, padded by span − 1 each side plus up to stride more.
-    zh = (h - 1) * spec.stride[0] + 1 + 2 * (spans[0] - 1) + spec.stride[0]
-    zw = (w - 1) * spec.stride[1] + 1 + 2 * (spans[1] - 1) + spec.stride[1]
-    fh, fw = zh - spans[0] + 1, zw - spans[1] + 1  # before cropping
-    cols = fh * fw * kh * kw * c
-    grouped = fh * fw * f if spec.groups > 1 else 0
-    return zh * zw * c + cols + fh * fw * f + grouped
-
-
-def _pool(spec: Any, x: Shape, out: Shape) -> int:
-    ph, pw = _pads(spec, x)
-    s = spec.strides
-    return (ph + s[0]) * (pw + s[1]) * x.channels + (ph + s[0]) * (pw + s[1])
-
-
-def _adaptive(spec: Any, x: Shape, out: Shape) -> int:
-    oh = spec.output_size[0]
-    return 2 * oh * x.dims[1] * x.channels + out.size
-
-
-def _upsample(spec: Any, x: Shape, out: Shape) -> int:
-    rows = out.dims[0] * x.dims[1] * x.channels
-    return rows if spec.mode == "nearest" else 3 * rows + 3 * out.size
-
-
-# Elementwise kernels: scratch as a multiple of the input.
-_FACTORS = {
-    "layernorm": 1.5, "sigmoid": 1, "silu": 2, "gelu": 8, "hardswish": 2, "hardsigmoid": 1,
-    "softmax": 2, "leaky_relu": 1.25,
-}
-
-def _times_input(factor: float) -> Callable[[Any, Shape, Shape], float]:
-    return lambda spec, x, out: factor * x.size
-
-
-_SCRATCH: dict[str, Callable[[Any, Shape, Shape], float]] = {
-    "conv2d": _conv,
-    "conv_transpose2d": _conv_transpose,
-    "maxpool2d": _pool,
-    "avgpool2d": _pool,
-    "adaptive_avgpool2d": _adaptive,
-    "adaptive_maxpool2d": _adaptive,
-    "upsample": _upsample,
-    **{kind: _times_input(k) for kind, k in _FACTORS.items()},
-}
-
-
 def scratch(spec: Any, inputs: tuple[Shape, ...], output: Shape) -> int:
-    """Elements per sample a layer's kernel allocates besides its output."""
-    if spec.kind in ("add", "multiply"):
-        return max(len(inputs) - 2, 0) * output.size
-    rule = _SCRATCH.get(spec.kind)
-    return int(rule(spec, inputs[0], output)) if rule else 0
+    """Elements per sample a layer's kernel allocates besides its output:
+    the kind's own rule (each kind declares ``scratch`` beside its shape rule)."""
+    return spec.scratch(inputs, output)
 
 
 def estimate_peak_bytes(model: Model, batch: int = 1, summary: Summary | None = None) -> int:

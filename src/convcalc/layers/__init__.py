@@ -1,5 +1,12 @@
 """The layer engine: every kind convcalc knows, and how to build and apply one.
 
+Each kind lives in one module of this package, which declares everything
+about it (see :mod:`.base`). :data:`KINDS` and :data:`ALIASES` come from the
+generated index ``_index.py``, so that naming a kind imports only its module
+and the command line pays only for the layers it touches; ``python -m
+convcalc.layers`` rewrites the index (and ``schema.json``) from the kinds'
+own declarations, and a test fails when either is stale.
+
 >>> spec = make_layer("conv2d", {"filters": 64, "kernel": 7, "stride": 2, "padding": 3})
 >>> r = apply(spec, Shape.of(224, 224, 3))
 >>> r.output.format(), r.trainable, r.macs        # (7·7·3 + 1)·64 = 9,472
@@ -8,87 +15,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from importlib import import_module
 from typing import Any
 
 from ..errors import SpecError
 from ..shapes import Shape
+from ._index import ALIASES as _ALIASES
+from ._index import LOCATIONS as _LOCATIONS
 from .base import LayerResult, LayerSpec
 
 __all__ = [
     "ALIASES",
     "KINDS",
+    "MODULES",
     "Kind",
     "LayerResult",
     "LayerSpec",
     "apply",
     "canonical_kind",
+    "discover",
     "make_layer",
     "spec_class",
 ]
 
-# Kind → (module, class). Modules are imported when a kind is first used, so
-# the command line pays only for the layers it touches.
-_LOCATIONS: dict[str, tuple[str, str]] = {
-    "conv2d": ("conv", "Conv2d"),
-    "conv_transpose2d": ("conv", "ConvTranspose2d"),
-    "maxpool2d": ("pool", "MaxPool2d"),
-    "avgpool2d": ("pool", "AvgPool2d"),
-    "adaptive_avgpool2d": ("pool", "AdaptiveAvgPool2d"),
-    "adaptive_maxpool2d": ("pool", "AdaptiveMaxPool2d"),
-    "global_avgpool2d": ("pool", "GlobalAvgPool2d"),
-    "global_maxpool2d": ("pool", "GlobalMaxPool2d"),
-    "zeropad2d": ("resample", "ZeroPad2d"),
-    "batchnorm2d": ("norm", "BatchNorm2d"),
-    "layernorm": ("norm", "LayerNorm"),
-    "dense": ("dense", "Dense"),
-    "flatten": ("dense", "Flatten"),
-    "dropout": ("elementwise", "Dropout"),
-    **{
-        name: ("elementwise", name)
-        for name in (
-            "relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid", "softmax",
-        )
-    },
-    "leaky_relu": ("elementwise", "LeakyReLU"),
-    "upsample": ("resample", "Upsample"),
-    "channel_shuffle": ("resample", "ChannelShuffle"),
-    "add": ("merge", "Add"),
-    "multiply": ("merge", "Multiply"),
-    "concat": ("merge", "Concat"),
-}
+MODULES = ("conv", "pool", "resample", "norm", "elementwise", "merge", "dense", "channels")
+"""The modules that hold kinds, in the order ``--help`` lists them."""
 
 KINDS: tuple[str, ...] = tuple(_LOCATIONS)
 """Every layer kind by its canonical name."""
 
-ALIASES = {"linear": "dense", "batchnorm": "batchnorm2d", "swish": "silu", "conv": "conv2d"}
-"""Other names accepted for a kind."""
+ALIASES: dict[str, str] = dict(_ALIASES)
+"""Other names accepted for a kind (PyTorch, Keras, the shell's short ones)."""
+
+_FOLDED = {name.lower(): kind for name, kind in (*ALIASES.items(), *((k, k) for k in KINDS))}
+"""Every accepted name, case folded: ``Conv2D`` and ``conv2d`` are one kind."""
 
 Kind = Enum("Kind", {name.upper(): name for name in [*KINDS, *ALIASES]}, type=str)  # type: ignore[misc]
 Kind.__doc__ = "A layer kind's name, for option types and validation."
 
 
 def canonical_kind(name: str) -> str:
-    """``'linear'`` → ``'dense'``; an unknown name raises with a did-you-mean."""
-    name = ALIASES.get(name, name)
-    if name in _LOCATIONS:
-        return name
+    """``'linear'`` → ``'dense'``, ``'BatchNormalization'`` → ``'batchnorm2d'``;
+    an unknown name raises with a did-you-mean."""
+    found = _FOLDED.get(name.lower()) if isinstance(name, str) else None
+    if found is not None:
+        return found
     from difflib import get_close_matches
 
-    close = get_close_matches(name, [*KINDS, *ALIASES], n=1, cutoff=0.6)
+    close = get_close_matches(str(name), [*KINDS, *ALIASES], n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; known kinds: {', '.join(KINDS)}"
     raise SpecError(f"unknown layer kind {name!r}{hint}")
 
 
 def spec_class(kind: str) -> type[LayerSpec]:
-    """The spec class of a kind (or alias), imported on first use."""
+    """The spec class of a kind (or alias), importing its module on first use."""
     module, attr = _LOCATIONS[canonical_kind(kind)]
-    found = import_module(f"{__name__}.{module}")
-    if module == "elementwise" and attr == attr.lower():
-        return found.activation(attr)
-    return getattr(found, attr)
+    return getattr(import_module(f"{__name__}.{module}"), attr)
 
 
 def make_layer(kind: str, options: Mapping[str, Any] | None = None) -> LayerSpec:
@@ -101,3 +85,18 @@ def apply(spec: LayerSpec, *inputs: Shape) -> LayerResult:
     """Check the number of inputs, then infer output shape and counts."""
     spec.check_arity(inputs)
     return spec.infer(*inputs)
+
+
+def discover() -> Iterator[tuple[str, type[LayerSpec]]]:
+    """Import every kind module and yield ``(module, class)`` for each kind
+    class, in declaration order: the source of the generated index."""
+    for module in MODULES:
+        found = import_module(f"{__name__}.{module}")
+        for value in vars(found).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, LayerSpec)
+                and "kind" in vars(value)
+                and value.__module__ == found.__name__
+            ):
+                yield module, value

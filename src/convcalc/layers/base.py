@@ -2,8 +2,28 @@
 
 A spec is a frozen, slotted dataclass whose fields are its options, already
 normalised; :meth:`LayerSpec.build` turns user options (from flags or a file)
-into one, naming any unknown option with a did-you-mean. :meth:`infer` takes
-the input shape(s) and returns a :class:`LayerResult`.
+into one, naming any unknown option with a did-you-mean.
+
+**One home per kind.** A kind's class declares everything convcalc knows
+about it, and nothing else keeps a table of kinds:
+
+=====================  =====================================================
+``kind``, ``aliases``  its name and the other names it answers to (PyTorch,
+                       Keras and the shell's short spellings)
+fields (``option``)    its options: normaliser (with its schema fragment),
+                       default and one-line doc; ``positional`` is the one a
+                       bare number sets in a shell line (``conv 64``)
+``infer``              output shape, parameters and MACs
+``field_steps``,       window geometry (:mod:`.geometry`): receptive fields,
+``taps``,              ``--explain LAYER``, ``solve`` and check's dropped-
+``trailing_padding``   pixel rule
+``explain``            the arithmetic, with the numbers substituted
+``scratch``            elements its NumPy kernel allocates besides its output
+=====================  =====================================================
+
+The NumPy kernel stays in :mod:`convcalc.forward.kernels`, registered by
+kind, so that it remains an independent check. ``tests/test_kinds.py`` walks
+every kind and fails if any rule is missing: there are no fallbacks.
 """
 
 from __future__ import annotations
@@ -53,7 +73,9 @@ class LayerResult(NamedTuple):
 
 
 def option(norm: Callable[[str, Any], Any], default: Any = dataclasses.MISSING, doc: str = "") -> Any:
-    """Declare a spec field with the function that normalises user input for it."""
+    """Declare a spec field: the function that normalises user input for it
+    (whose ``.schema`` describes the values it takes), its default and a
+    one-line doc for ``--help``, the schema and messages."""
     return dataclasses.field(default=default, metadata={"norm": norm, "doc": doc})
 
 
@@ -62,8 +84,15 @@ class LayerSpec:
 
     __slots__ = ()
     kind: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """Other names accepted for the kind, in files, ``-t`` and shell lines."""
+    positional: ClassVar[str | None] = None
+    """The option a bare number sets in a shell line (``conv 64``: filters)."""
     arity: ClassVar[tuple[int, int | None]] = (1, 1)
     """Fewest and most inputs (``None``: any number)."""
+    is_view: ClassVar[bool] = False
+    """True when the output shares its input's memory (``flatten``), for
+    training memory."""
 
     def __post_init__(self) -> None:
         # Normalise every field once, however the spec was constructed, so a
@@ -94,7 +123,7 @@ class LayerSpec:
         known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         for name in options:
             if name not in known:
-                raise SpecError(unknown_option_message(kind, name, tuple(known)))
+                raise SpecError(unknown_option_message(kind, name, tuple(known)), option=name)
         for name, f in known.items():
             if name not in options and f.default is dataclasses.MISSING:
                 raise SpecError(f"{kind} needs the option '{name}' ({f.metadata['doc']})")

@@ -16,45 +16,62 @@ MACs (one sample)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from fractions import Fraction
 from typing import NamedTuple
 
 from ..errors import ShapeError, SpecError
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec, option
-from .options import Padding, flag, pair, whole
-from .window import Window, same_padding
+from .geometry import AxisStep, Span, fraction_text, transposed_taps
+from .options import Padding, flag, non_negative_pair, padding, pair, whole
+from .window import Sliding, Window, same_padding, window_lines
 
 __all__ = ["Conv2d", "ConvTranspose2d", "TransposedAxis"]
 
-_padding = option(lambda n, v: Padding.parse(v, n), 0, "pixels, [h, w], [t, b, l, r], same or valid")
+_padding = option(padding, 0, "zero padding: pixels, [h, w], [top, bottom, left, right], same or valid")
 
 
 def _check_groups(kind: str, groups: int, channels: int, filters: int) -> None:
     if channels % groups:
         raise ShapeError(
             f"{kind}: groups={groups} does not divide the {channels} input channels; "
-            f"use a divisor of {channels}"
+            f"use a divisor of {channels}",
+            option="groups",
         )
     if filters % groups:
         raise ShapeError(
             f"{kind}: groups={groups} does not divide the {filters} filters; "
-            f"use a multiple of {groups} filters"
+            f"use a multiple of {groups} filters",
+            option="groups",
         )
 
 
+def _dims(shape: Shape) -> str:
+    return "·".join(str(d) for d in shape.dims)
+
+
+def _groups_note(groups: int, channels: int, side: str) -> str:
+    if groups == 1:
+        return ""
+    if groups == channels and side == "input":
+        return f"  (depthwise: groups = channels = {channels}, each filter sees 1 channel)"
+    return f"  (groups={groups}: each filter sees {channels} / {groups} = {channels // groups} channels)"
+
+
 @dataclass(frozen=True, slots=True)
-class Conv2d(LayerSpec):
-    """2-D convolution with PyTorch semantics and TensorFlow's ``same``."""
+class Conv2d(Sliding, LayerSpec):
+    """2-D convolution with PyTorch semantics and TensorFlow's same."""
 
     kind = "conv2d"
+    aliases = ("conv",)
+    positional = "filters"
     filters: int = option(whole, doc="number of output channels")
     kernel: tuple[int, int] = option(pair, doc="kernel size, e.g. 3 or [1, 7]")
-    stride: tuple[int, int] = option(pair, 1)
+    stride: tuple[int, int] = option(pair, 1, "step between windows: 2 or [h, w]")
     padding: Padding = _padding
-    dilation: tuple[int, int] = option(pair, 1)
-    groups: int = option(whole, 1)
-    bias: bool = option(flag, True)
+    dilation: tuple[int, int] = option(pair, 1, "spacing between kernel taps")
+    groups: int = option(whole, 1, "channel groups; must divide the input channels and filters")
+    bias: bool = option(flag, True, "one bias per output channel")
 
     def windows(self, x: Shape) -> tuple[Window, Window]:
         """The sliding window along H and along W, padding resolved."""
@@ -73,6 +90,33 @@ class Conv2d(LayerSpec):
             trainable=per_output * self.filters + (self.filters if self.bias else 0),
             macs=out.size * per_output,
         )
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        (x,) = inputs
+        c = x.channels
+        kh, kw = self.kernel
+        inner = f"{kh}·{kw}·{c // self.groups}"
+        params = f"({inner} + 1) · {self.filters}" if self.bias else f"{inner} · {self.filters}"
+        return [
+            *window_lines(self.windows(x), self.padding.mode),
+            f"params: {params} = {result.trainable:,}" + _groups_note(self.groups, c, "input"),
+            f"MACs: {_dims(result.output)} outputs × {inner} = {result.macs:,}",
+        ]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """The padded copy and the im2col buffer (Ho·Wo·kh·kw·C), or the
+        depthwise product buffer, or the grouped GEMM's columns and product."""
+        h, w, c = inputs[0].dims
+        oh, ow, f = output.dims
+        kh, kw = self.kernel
+        wh, ww = self.windows(inputs[0])
+        padded = wh.padded * ww.padded * c if (wh.padded, ww.padded) != (h, w) else 0
+        if self.groups == 1:
+            strided = (kh, kw) != (1, 1) or self.stride != (1, 1) or padded
+            return padded + (oh * ow * kh * kw * c if strided else 0)
+        if c == f == self.groups:
+            return padded + oh * ow * c
+        return padded + oh * ow * kh * kw * c + oh * ow * f
 
 
 def _windows(
@@ -148,26 +192,31 @@ class ConvTranspose2d(LayerSpec):
     """
 
     kind = "conv_transpose2d"
+    aliases = ("deconv", "convt", "Conv2DTranspose")
+    positional = "filters"
+    merges = False
     filters: int = option(whole, doc="number of output channels")
     kernel: tuple[int, int] = option(pair, doc="kernel size, e.g. 4 or [3, 3]")
-    stride: tuple[int, int] = option(pair, 1)
-    padding: Padding = _padding
-    output_padding: tuple[int, int] = option(partial(pair, minimum=0), 0)
-    dilation: tuple[int, int] = option(pair, 1)
-    groups: int = option(whole, 1)
-    bias: bool = option(flag, True)
+    stride: tuple[int, int] = option(pair, 1, "upsampling factor: 2 or [h, w]")
+    padding: Padding = option(padding, 0, "pixels cropped from the output (PyTorch), or same / valid (Keras)")
+    output_padding: tuple[int, int] = option(non_negative_pair, 0, "extra rows and columns at the end of the output")
+    dilation: tuple[int, int] = option(pair, 1, "spacing between kernel taps")
+    groups: int = option(whole, 1, "channel groups; must divide the input channels and filters")
+    bias: bool = option(flag, True, "one bias per output channel")
 
     def validate(self) -> None:
         for op, s, d, axis in zip(self.output_padding, self.stride, self.dilation, "HW"):
             if op >= max(s, d):
                 raise SpecError(
                     f"output_padding {op} along {axis} must be smaller than the "
-                    f"stride ({s}) or the dilation ({d})"
+                    f"stride ({s}) or the dilation ({d})",
+                    option="output_padding",
                 )
         if self.padding.mode != "explicit" and any(self.output_padding):
             raise SpecError(
                 f"output_padding cannot be combined with padding {self.padding.mode!r}, "
-                "which sets the output size itself; give numeric padding instead"
+                "which sets the output size itself; give numeric padding instead",
+                option="output_padding",
             )
 
     def axes(self, x: Shape) -> tuple[TransposedAxis, TransposedAxis]:
@@ -197,3 +246,65 @@ class ConvTranspose2d(LayerSpec):
             trainable=per_input * c + (self.filters if self.bias else 0),
             macs=x.size * per_input,
         )
+
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
+        """Output o reads inputs (o + p − (k − 1)·d)/s … (o + p)/s: the jump
+        divides by the stride."""
+        steps = []
+        for a in self.axes(x):
+            s, e = Fraction(a.stride), Fraction(a.span - 1)
+            steps.append(
+                AxisStep(
+                    e / s,
+                    1 / s,
+                    (e - a.pad_before) / s,
+                    f"transposed, kernel {a.kernel}"
+                    + (f", dilation {a.dilation}" if a.dilation > 1 else "")
+                    + f", stride {a.stride}, padding {a.pad_before} before: output o reads inputs "
+                    f"(o + p − (k − 1)·d)/s … (o + p)/s, so e = (k − 1)·d/s = {a.span - 1}/{a.stride}"
+                    f" = {fraction_text(e / s)}, stride 1/{a.stride}, "
+                    f"p = ((k − 1)·d − p)/s = ({a.span - 1} − {a.pad_before})/{a.stride} = {fraction_text((e - a.pad_before) / s)}",
+                )
+            )
+        return steps[0], steps[1]
+
+    def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
+        t = self.axes(x)[axis]
+        return transposed_taps(span[0], span[1], t.kernel, t.stride, t.dilation, t.pad_before, t.size)
+
+    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
+        return (0, 0)
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        (x,) = inputs
+        per = f"{self.kernel[0]}·{self.kernel[1]}·{self.filters // self.groups}"
+        bias = f" + {self.filters}" if self.bias else ""
+        lines = [_transposed_line(a) for a in self.axes(x)]
+        if self.padding.mode != "explicit":
+            lines.append(f"   padding {self.padding.mode!r} resolved to the crops and output padding shown")
+        return [
+            *lines,
+            f"params: {per}·{x.channels}{bias} = {result.trainable:,}" + _groups_note(self.groups, x.channels, "output"),
+            f"MACs: {_dims(x)} inputs × {per} = {result.macs:,}",
+        ]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """The zero-inserted input (padded by span − 1 each side plus up to a
+        stride more), its im2col, the uncropped output, and for groups the
+        grouped product."""
+        h, w, c = inputs[0].dims
+        f = output.channels
+        kh, kw = self.kernel
+        spans = [d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation)]
+        zh = (h - 1) * self.stride[0] + 1 + 2 * (spans[0] - 1) + self.stride[0]
+        zw = (w - 1) * self.stride[1] + 1 + 2 * (spans[1] - 1) + self.stride[1]
+        fh, fw = zh - spans[0] + 1, zw - spans[1] + 1
+        grouped = fh * fw * f if self.groups > 1 else 0
+        return zh * zw * c + fh * fw * kh * kw * c + fh * fw * f + grouped
+
+
+def _transposed_line(a: TransposedAxis) -> str:
+    span = str(a.span) if a.dilation == 1 else f"{a.dilation}·({a.kernel} − 1) + 1"
+    crop = f" − 2·{a.pad_before}" if a.pad_before == a.pad_after else f" − {a.pad_before} − {a.pad_after}"
+    extra = f" + {a.output_padding}" if a.output_padding else ""
+    return f"{a.axis}: ({a.size} − 1)·{a.stride}{crop} + {span}{extra} = {a.out}"

@@ -1,46 +1,133 @@
-"""Shape-preserving layers: activations and dropout (no parameters, no MACs)."""
+"""Shape-preserving layers: activations, dropout, identity, and the per-channel
+multipliers ``scale`` and ``prelu``.
+
+None has MACs (an element-wise product is not a multiply-accumulate, by
+convcalc's convention); ``prelu`` and ``scale`` have parameters.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, partial
+from typing import ClassVar
 
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec, option
-from .options import number
+from .geometry import Pointwise
+from .options import choice, fraction, number, positive_number, real
 
-__all__ = ["Activation", "Dropout", "LeakyReLU", "activation"]
+__all__ = [
+    "Activation",
+    "DropPath",
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "PReLU",
+    "Rescaling",
+    "Scale",
+]
 
 
-class Activation(LayerSpec):
-    """An element-wise function; ``softmax`` normalises over the last axis."""
+def unchanged(x: Shape) -> str:
+    """The explain line of a layer that keeps its input's shape and has no counts."""
+    return f"shape unchanged ({x.format()}); no parameters, no MACs"
+
+
+class Activation(Pointwise, LayerSpec):
+    """An element-wise function; the class docstring is its formula."""
 
     __slots__ = ()
+    scratch_factor: ClassVar[float] = 0
+    """Temporaries of its NumPy kernel, as a multiple of the input."""
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
         return LayerResult(x)
 
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        return [unchanged(inputs[0])]
 
-_FUNCTIONS = {
-    "relu": "max(x, 0)",
-    "relu6": "min(max(x, 0), 6)",
-    "sigmoid": "1 / (1 + exp(−x))",
-    "tanh": "tanh(x)",
-    "gelu": "x·Φ(x), Φ the standard normal CDF",
-    "silu": "x·sigmoid(x), also called swish",
-    "hardswish": "x·relu6(x + 3) / 6",
-    "hardsigmoid": "relu6(x + 3) / 6",
-    "softmax": "exp(x) / Σ exp(x) over the last axis",
-}
-"""The option-less activations: kind → formula."""
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return int(self.scratch_factor * inputs[0].size)
 
 
-@cache
-def activation(kind: str) -> type[Activation]:
-    """The spec class of an option-less activation, made on first use."""
-    cls = type(kind.title().replace("_", ""), (Activation,), {"kind": kind, "__doc__": _FUNCTIONS[kind]})
-    return dataclass(frozen=True, slots=True)(cls)
+@dataclass(frozen=True, slots=True)
+class ReLU(Activation):
+    """max(x, 0)"""
+
+    kind = "relu"
+
+
+@dataclass(frozen=True, slots=True)
+class ReLU6(Activation):
+    """min(max(x, 0), 6)"""
+
+    kind = "relu6"
+
+
+@dataclass(frozen=True, slots=True)
+class Sigmoid(Activation):
+    """1 / (1 + exp(−x))"""
+
+    kind = "sigmoid"
+    scratch_factor = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Tanh(Activation):
+    """tanh(x)"""
+
+    kind = "tanh"
+
+
+@dataclass(frozen=True, slots=True)
+class GELU(Activation):
+    """x·Φ(x), Φ the standard normal CDF"""
+
+    kind = "gelu"
+    scratch_factor = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SiLU(Activation):
+    """x·sigmoid(x), also called swish"""
+
+    kind = "silu"
+    aliases = ("swish",)
+    scratch_factor = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hardswish(Activation):
+    """x·relu6(x + 3) / 6"""
+
+    kind = "hardswish"
+    aliases = ("hard_swish",)
+    scratch_factor = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hardsigmoid(Activation):
+    """relu6(x + 3) / 6"""
+
+    kind = "hardsigmoid"
+    aliases = ("hard_sigmoid",)
+    scratch_factor = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Softmax(Activation):
+    """exp(x) / Σ exp(x) over the last axis"""
+
+    kind = "softmax"
+    scratch_factor = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Mish(Activation):
+    """x·tanh(softplus(x))"""
+
+    kind = "mish"
+    scratch_factor = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,16 +135,108 @@ class LeakyReLU(Activation):
     """x if x > 0 else negative_slope·x."""
 
     kind = "leaky_relu"
-    negative_slope: float = option(number, 0.01)
+    aliases = ("lrelu", "LeakyReLU")
+    positional = "negative_slope"
+    scratch_factor = 1.25
+    negative_slope: float = option(number, 0.01, "slope for x < 0")
 
 
 @dataclass(frozen=True, slots=True)
-class Dropout(LayerSpec):
-    """Zeroes a fraction ``rate`` during training; identity at inference."""
+class ELU(Activation):
+    """x if x > 0 else alpha·(exp(x) − 1)."""
+
+    kind = "elu"
+    positional = "alpha"
+    scratch_factor = 2
+    alpha: float = option(number, 1.0, "value approached for x → −∞ is −alpha")
+
+
+@dataclass(frozen=True, slots=True)
+class Softplus(Activation):
+    """log(1 + exp(beta·x)) / beta, linear above threshold."""
+
+    kind = "softplus"
+    scratch_factor = 3
+    beta: float = option(positive_number, 1.0, "sharpness")
+    threshold: float = option(positive_number, 20.0, "above beta·x > threshold the output is x")
+
+
+@dataclass(frozen=True, slots=True)
+class Dropout(Activation):
+    """Zeroes a fraction rate during training; identity at inference."""
 
     kind = "dropout"
-    rate: float = option(partial(number, below=1.0), 0.5)
+    aliases = ("drop", "SpatialDropout2D")
+    positional = "rate"
+    rate: float = option(fraction, 0.5, "fraction zeroed during training, from 0 up to 1")
+
+
+@dataclass(frozen=True, slots=True)
+class DropPath(Activation):
+    """Stochastic depth: drops the whole sample's branch with probability rate while training; identity at inference."""
+
+    kind = "drop_path"
+    aliases = ("stochastic_depth", "StochasticDepth", "droppath")
+    positional = "rate"
+    rate: float = option(fraction, 0.0, "probability of dropping the branch during training")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Activation):
+    """Passes its input through unchanged."""
+
+    kind = "identity"
+
+
+@dataclass(frozen=True, slots=True)
+class Rescaling(Activation):
+    """x·scale + offset (Keras Rescaling): no parameters."""
+
+    kind = "rescaling"
+    positional = "scale"
+    scale: float = option(real, 1.0, "multiplier")
+    offset: float = option(real, 0.0, "added after scaling")
+
+
+@dataclass(frozen=True, slots=True)
+class Scale(Activation):
+    """A learnable multiplier per channel (ConvNeXt's layer scale, Keras LayerScale): C parameters."""
+
+    kind = "scale"
+    aliases = ("layer_scale", "LayerScale")
+    positional = "init"
+    init: float = option(real, 1.0, "initial value of every multiplier")
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        return LayerResult(x)
+        return LayerResult(x, trainable=x.channels)
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        x = inputs[0]
+        return [
+            f"multiplies each of the {x.channels:,} channels by its own learned γ",
+            f"params: {x.channels:,} (γ); MACs: none (one multiply per element, not accumulated)",
+        ]
+
+
+_PER = {"tensor": "one slope for the whole tensor", "channel": "one slope per channel", "element": "one slope per element"}
+
+
+@dataclass(frozen=True, slots=True)
+class PReLU(Activation):
+    """x if x > 0 else a·x, a learned: one a (PyTorch's default), one per channel, or one per element (Keras' default)."""
+
+    kind = "prelu"
+    positional = "per"
+    scratch_factor = 1.25
+    per: str = option(choice("tensor", "channel", "element"), "tensor", "which slopes are learned: tensor (1), channel (C) or element (H·W·C)")
+
+    def infer(self, *inputs: Shape) -> LayerResult:
+        (x,) = inputs
+        count = {"tensor": 1, "channel": x.channels, "element": x.size}[self.per]
+        return LayerResult(x, trainable=count)
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        x = inputs[0]
+        how = {"tensor": "1", "channel": f"C = {x.channels:,}", "element": f"{'·'.join(map(str, x.dims))} = {x.size:,}"}[self.per]
+        return [f"x if x > 0 else a·x, {_PER[self.per]}", f"params: {how}; MACs: none"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..errors import ShapeError
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec
+from .geometry import Merge
 
 __all__ = ["Add", "Concat", "Multiply", "broadcast"]
 
@@ -43,33 +44,44 @@ def broadcast(kind: str, shapes: tuple[Shape, ...]) -> Shape:
     return Shape(tuple(dims))
 
 
+class _Elementwise(Merge, LayerSpec):
+    __slots__ = ()
+    arity = (2, None)
+
+    def infer(self, *inputs: Shape) -> LayerResult:
+        return LayerResult(broadcast(self.kind, inputs))
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        shapes = " and ".join(s.format() for s in inputs)
+        return [f"element-wise over {shapes}, broadcast to {result.output.format()}"]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """Inputs past the second are folded in place; a broadcast that grows
+        the running result makes a new array."""
+        return max(len(inputs) - 2, 0) * output.size
+
+
 @dataclass(frozen=True, slots=True)
-class Add(LayerSpec):
+class Add(_Elementwise):
     """Element-wise sum (residual connections)."""
 
     kind = "add"
-    arity = (2, None)
-
-    def infer(self, *inputs: Shape) -> LayerResult:
-        return LayerResult(broadcast(self.kind, inputs))
 
 
 @dataclass(frozen=True, slots=True)
-class Multiply(LayerSpec):
+class Multiply(_Elementwise):
     """Element-wise product (squeeze-and-excitation gating)."""
 
     kind = "multiply"
-    arity = (2, None)
-
-    def infer(self, *inputs: Shape) -> LayerResult:
-        return LayerResult(broadcast(self.kind, inputs))
+    aliases = ("mul",)
 
 
 @dataclass(frozen=True, slots=True)
-class Concat(LayerSpec):
+class Concat(Merge, LayerSpec):
     """Join along channels; every other axis must agree."""
 
     kind = "concat"
+    aliases = ("cat", "Concatenate")
     arity = (2, None)
 
     def infer(self, *inputs: Shape) -> LayerResult:
@@ -82,3 +94,9 @@ class Concat(LayerSpec):
                     f"match; got {listed}"
                 )
         return LayerResult(Shape((*first.dims[:-1], sum(s.channels for s in inputs))))
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        return [f"channels: {' + '.join(str(s.channels) for s in inputs)} = {result.output.channels}"]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return 0  # written straight into the output

@@ -9,13 +9,16 @@ Keras. Pooling has no parameters and, by convention, no MACs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
 
 from ..errors import SpecError
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec, option
 from .conv import _windows
-from .options import Padding, flag, pair
-from .window import Window
+from .geometry import AxisStep, Span, WholeMap, fraction_text, operand
+from .options import Padding, flag, optional, padding, pair
+from .window import Sliding, Window, window_lines
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -26,23 +29,22 @@ __all__ = [
     "MaxPool2d",
 ]
 
+_NO_COUNTS = "params: none; MACs: none (pooling)"
 
 
-def _stride(name: str, value: object) -> tuple[int, int] | None:
-    return None if value is None else pair(name, value)
-
-
-class _Windowed(LayerSpec):
+class _Windowed(Sliding, LayerSpec):
     """Shared by max and average pooling."""
 
     __slots__ = ()
+    pools = True
 
-    def _check_padding(self) -> None:
+    def validate(self) -> None:
         p = self.padding  # type: ignore[attr-defined]
         if p.mode != "explicit":
             if self.ceil_mode:  # type: ignore[attr-defined]
                 raise SpecError(
-                    f"ceil_mode applies to numeric padding, not {p.mode!r}; drop one of them"
+                    f"ceil_mode applies to numeric padding, not {p.mode!r}; drop one of them",
+                    option="ceil_mode",
                 )
             return
         kh, kw = self.kernel  # type: ignore[attr-defined]
@@ -50,7 +52,8 @@ class _Windowed(LayerSpec):
             if pad > k // 2:
                 raise SpecError(
                     f"padding {pad} along {axis} is more than half the kernel {k}; "
-                    f"PyTorch allows at most {k // 2}"
+                    f"PyTorch allows at most {k // 2}",
+                    option="padding",
                 )
 
     @property
@@ -73,8 +76,20 @@ class _Windowed(LayerSpec):
         wh, ww = self.windows(x)
         return LayerResult(Shape.of(wh.out, ww.out, x.channels))
 
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        return [*window_lines(self.windows(inputs[0]), self.padding.mode), _NO_COUNTS]  # type: ignore[attr-defined]
 
-_padding = option(lambda n, v: Padding.parse(v, n), 0)
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """The padded copy (with a stride more for ceil_mode) and, for the
+        average, its mask."""
+        wh, ww = self.windows(inputs[0])
+        s = self.strides
+        cells = (wh.padded + s[0]) * (ww.padded + s[1])
+        return cells * inputs[0].channels + cells
+
+
+_stride = option(optional(pair), None, "step between windows; defaults to the kernel")
+_ceil = option(flag, False, "round the output size up (PyTorch ceil_mode)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,33 +97,33 @@ class MaxPool2d(_Windowed):
     """Max over each window."""
 
     kind = "maxpool2d"
+    aliases = ("maxpool", "MaxPooling2D")
     kernel: tuple[int, int] = option(pair, doc="window size, e.g. 3")
-    stride: tuple[int, int] | None = option(_stride, None)
-    padding: Padding = _padding
-    dilation: tuple[int, int] = option(pair, 1)
-    ceil_mode: bool = option(flag, False)
-
-    def validate(self) -> None:
-        self._check_padding()
+    stride: tuple[int, int] | None = _stride
+    padding: Padding = option(padding, 0, "padding (filled with −∞): pixels, [h, w], [t, b, l, r], same or valid")
+    dilation: tuple[int, int] = option(pair, 1, "spacing between window taps")
+    ceil_mode: bool = _ceil
 
 
 @dataclass(frozen=True, slots=True)
 class AvgPool2d(_Windowed):
-    """Mean over each window (``count_include_pad`` only changes values)."""
+    """Mean over each window (count_include_pad only changes values)."""
 
     kind = "avgpool2d"
+    aliases = ("avgpool", "AveragePooling2D")
     kernel: tuple[int, int] = option(pair, doc="window size, e.g. 2")
-    stride: tuple[int, int] | None = option(_stride, None)
-    padding: Padding = _padding
-    ceil_mode: bool = option(flag, False)
-    count_include_pad: bool = option(flag, True)
-
-    def validate(self) -> None:
-        self._check_padding()
+    stride: tuple[int, int] | None = _stride
+    padding: Padding = option(padding, 0, "zero padding: pixels, [h, w], [t, b, l, r], same or valid")
+    ceil_mode: bool = _ceil
+    count_include_pad: bool = option(flag, True, "divide by the whole window, padding included")
 
 
 class _Adaptive(LayerSpec):
+    """PyTorch's adaptive windows ``⌊o·in/out⌋ … ⌈(o + 1)·in/out⌉ − 1``."""
+
     __slots__ = ()
+    merges = False
+    positional = "output_size"
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
@@ -116,12 +131,47 @@ class _Adaptive(LayerSpec):
         h, w = self.output_size  # type: ignore[attr-defined]
         return LayerResult(Shape.of(h, w, x.channels))
 
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
+        steps = []
+        for size, n in zip(x.hw, self.output_size):  # type: ignore[attr-defined]
+            a = Fraction(size, n)
+            slack = 1 - Fraction(gcd(size, n), n)
+            steps.append(
+                AxisStep(
+                    a - 1 + 2 * slack,
+                    a,
+                    slack,
+                    f"adaptive windows ⌊o·{size}/{n}⌋ … ⌈(o + 1)·{size}/{n}⌉ − 1: stride {fraction_text(a)}, "
+                    f"p = 1 − gcd({size}, {n})/{n} = {fraction_text(slack)}, "
+                    f"e = {operand(a)} − 1 + 2·{operand(slack)} = {fraction_text(a - 1 + 2 * slack)}",
+                )
+            )
+        return steps[0], steps[1]
+
+    def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
+        n, m = x.hw[axis], self.output_size[axis]  # type: ignore[attr-defined]
+        a, b = span
+        return (a * n) // m, -(-(b + 1) * n // m) - 1
+
+    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
+        return (0, 0)
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        (h, w), (oh, ow) = inputs[0].hw, self.output_size  # type: ignore[attr-defined]
+        return [f"output size fixed at {oh}×{ow}, windows adapt to {h}×{w}"]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        """The H-reduced intermediate, pieces and concatenation."""
+        x = inputs[0]
+        return 2 * self.output_size[0] * x.dims[1] * x.channels + output.size  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True, slots=True)
 class AdaptiveAvgPool2d(_Adaptive):
     """Average pooling to a fixed output size, PyTorch's windows."""
 
     kind = "adaptive_avgpool2d"
+    aliases = ("adaptive_avgpool",)
     output_size: tuple[int, int] = option(pair, doc="output size, e.g. 7 or [6, 6]")
 
 
@@ -130,29 +180,43 @@ class AdaptiveMaxPool2d(_Adaptive):
     """Max pooling to a fixed output size."""
 
     kind = "adaptive_maxpool2d"
+    aliases = ("adaptive_maxpool",)
     output_size: tuple[int, int] = option(pair, doc="output size, e.g. 7 or [6, 6]")
 
 
-class _Global(LayerSpec):
+class _Global(WholeMap, LayerSpec):
     __slots__ = ()
+    reads_as = "global pooling"
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
         c = x.require_map(self.kind).channels
         return LayerResult(Shape.of(1, 1, c) if self.keepdims else Shape.of(c))  # type: ignore[attr-defined]
 
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        h, w = inputs[0].hw
+        return [f"reduces {h}×{w} to one value per channel: {result.output.format()}"]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return 0  # NumPy reduces in one pass into the output
+
+
+_keepdims = option(flag, False, "keep a 1×1×C map instead of a C vector")
+
 
 @dataclass(frozen=True, slots=True)
 class GlobalAvgPool2d(_Global):
-    """Mean over H and W: H×W×C → C (or 1×1×C with ``keepdims``)."""
+    """Mean over H and W: H×W×C → C (or 1×1×C with keepdims)."""
 
     kind = "global_avgpool2d"
-    keepdims: bool = option(flag, False)
+    aliases = ("gap", "GlobalAveragePooling2D", "GlobalAvgPool2D")
+    keepdims: bool = _keepdims
 
 
 @dataclass(frozen=True, slots=True)
 class GlobalMaxPool2d(_Global):
-    """Max over H and W: H×W×C → C (or 1×1×C with ``keepdims``)."""
+    """Max over H and W: H×W×C → C (or 1×1×C with keepdims)."""
 
     kind = "global_maxpool2d"
-    keepdims: bool = option(flag, False)
+    aliases = ("gmp", "GlobalMaxPooling2D", "GlobalMaxPool2D")
+    keepdims: bool = _keepdims

@@ -19,11 +19,16 @@ rounding up also lets one window overhang a padded input shorter than ``span``
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from ..errors import ShapeError
+from .geometry import AxisStep, Span, window_taps
 
-__all__ = ["Window", "same_padding"]
+if TYPE_CHECKING:
+    from ..shapes import Shape
+
+__all__ = ["Sliding", "Window", "decimal", "same_padding", "signed", "window_lines"]
 
 
 def same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
@@ -118,3 +123,145 @@ class Window(NamedTuple):
             f"{what} is larger than the padded input {self.padded} "
             f"({self.axis}={self.size}, {pads})"
         )
+
+
+class Sliding:
+    """Geometry of a kind that slides a window (convolution, pooling): the
+    kind defines ``windows(x)``, one :class:`Window` per axis."""
+
+    __slots__ = ()
+    merges: ClassVar[bool] = False
+
+    def windows(self, x: Shape) -> tuple[Window, Window]:  # pragma: no cover - each kind's own
+        raise NotImplementedError
+
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
+        return tuple(  # type: ignore[return-value]
+            AxisStep(
+                Fraction(w.dilation * (w.kernel - 1)),
+                Fraction(w.stride),
+                Fraction(w.pad_before),
+                f"window {w.kernel}"
+                + (f", dilation {w.dilation}" if w.dilation > 1 else "")
+                + f", stride {w.stride}, padding {w.pad_before} before: "
+                f"e = (k − 1)·d = ({w.kernel} − 1)·{w.dilation} = {w.dilation * (w.kernel - 1)}",
+            )
+            for w in self.windows(x)
+        )
+
+    def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
+        w = self.windows(x)[axis]
+        return window_taps(span[0], span[1], w.kernel, w.stride, w.dilation, w.pad_before, w.size)
+
+    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
+        return (0, 0)
+
+
+# ------------------------------------------------------------ explain text
+
+
+def window_lines(windows: tuple[Window, Window], mode: str) -> list[str]:
+    lines = []
+    for w in windows:
+        if mode == "same":
+            out = -(-w.size // w.stride)
+            # The raw total can be negative (stride > kernel); it is then clamped to 0.
+            total = (out - 1) * w.stride + w.span - w.size
+            split = (
+                f"→ {w.pad_before} before, {w.pad_after} after"
+                if total >= 0
+                else "< 0 → no padding"
+            )
+            lines.append(
+                f"{w.axis}: same padding → ⌈{w.size} / {w.stride}⌉ = {out}; "
+                f"padding ({out} − 1)·{w.stride} + {w.span} − {w.size} = {signed(total)} {split}"
+            )
+        lines.append(f"{w.axis}: {_window_formula(w)}")
+        lines.extend(f"   {note}" for note in _window_notes(w))
+    return lines
+
+
+def _window_formula(w: Window) -> str:
+    pads = (
+        f"2·{w.pad_before}"
+        if w.pad_before == w.pad_after
+        else f"{w.pad_before} + {w.pad_after}"
+    )
+    span = str(w.span)
+    if w.dilation > 1:
+        span = f"({w.dilation}·({w.kernel} − 1) + 1)"
+    text = f"({w.size} + {pads} − {span}) / {w.stride} + 1"
+    if w.ceil_mode:
+        ratio = Fraction(w.padded - w.span, w.stride)
+        text = f"⌈({w.size} + {pads} − {span}) / {w.stride}⌉ + 1"
+        rounded = -(-ratio.numerator // ratio.denominator) + 1
+        if ratio.denominator != 1:
+            text += f" = ⌈{decimal(ratio)}⌉ + 1"
+        return f"{text} = {rounded}" + (f" → {w.out}" if rounded != w.out else "")
+    quotient = Fraction(w.padded - w.span, w.stride) + 1
+    if quotient.denominator == 1:
+        return f"{text} = {w.out}"
+    return f"{text} = {decimal(quotient)} → {w.out}"
+
+
+def _window_notes(w: Window) -> list[str]:
+    unit = "row" if w.axis == "H" else "column"
+    notes = []
+    if w.dilation > 1:
+        notes.append(f"dilation {w.dilation} spreads the {w.kernel}-tap kernel over {w.span} {unit}s")
+    if not w.exact:
+        q = decimal(Fraction(w.padded - w.span, w.stride) + 1)
+        if w.ceil_mode:
+            if w.out == -(-(w.padded - w.span) // w.stride) + 1:
+                notes.append("rounded up (ceil_mode): the last window overhangs the end")
+            else:
+                start = w.out * w.stride
+                where = ", in the right padding" if start < w.padded else ""
+                lost = ""
+                if w.dropped:
+                    lost = f"; then {_rows(w.dropped, unit)} {'are' if w.dropped > 1 else 'is'} read by no window"
+                notes.append(
+                    f"rounded up (ceil_mode), but that last window would start at padded "
+                    f"position {start}, past the input "
+                    f"({w.pad_before}–{w.pad_before + w.size - 1}){where}, so PyTorch drops it{lost}"
+                )
+        else:
+            missing = w.stride - (w.padded - w.span) % w.stride
+            if w.dropped:
+                plural = _rows(w.dropped, unit)
+                notes.append(
+                    f"{q} is rounded down: {plural} ({w.axis}={w.size}) "
+                    f"{'are' if w.dropped > 1 else 'is'} covered by no window and dropped"
+                )
+            elif w.pad_before + w.size > (w.out - 1) * w.stride + w.span:
+                notes.append(
+                    f"{q} is rounded down: the {unit}s after the last window are the gap that "
+                    f"stride {w.stride} leaves after every window (a further window would start past the input)"
+                )
+            else:
+                notes.append(
+                    f"{q} is rounded down: the last window would need {missing} more {unit}"
+                    f"{'s' if missing > 1 else ''}; only padding goes unread (no input {unit} is lost)"
+                )
+    if w.skipped:
+        notes.append(f"stride {w.stride} > window {w.span}: {w.skipped} {unit}(s) between windows are never read")
+    return notes
+
+
+def _rows(n: int, unit: str) -> str:
+    """'the last input row' or '3 input rows'."""
+    return f"{n} input {unit}s" if n > 1 else f"the last input {unit}"
+
+
+def signed(n: int) -> str:
+    """An integer with a typographic minus, as in the formulas: −1."""
+    return f"−{-n}" if n < 0 else str(n)
+
+
+def decimal(q: Fraction) -> str:
+    """113.5, 56.333…, −0.5: enough digits to show the fraction is not whole."""
+    text = f"{float(abs(q)):.3f}".rstrip("0").rstrip(".")
+    sign = "−" if q < 0 else ""
+    return sign + (text if Fraction(text) == abs(q) else text + "…")
+
+

@@ -1,0 +1,151 @@
+"""Every kind declares every rule, in its own class: no table elsewhere, no fallback.
+
+The walk builds each kind on a sample input and calls each rule, so a kind
+that lacks one (or whose rule crashes on an ordinary input) fails here by
+name. The generated index and schema must match the declarations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from convcalc.errors import SpecError
+from convcalc.forward.kernels import KERNELS
+from convcalc.layers import ALIASES, KINDS, LayerResult, apply, canonical_kind, discover, make_layer, spec_class
+from convcalc.layers.__main__ import index_source, schema_text
+from convcalc.layers.geometry import AxisStep
+from convcalc.shapes import Shape
+
+MAP = Shape.of(8, 8, 16)
+
+SAMPLES: dict[str, tuple[dict[str, Any], tuple[Shape, ...]]] = {
+    "conv2d": ({"filters": 4, "kernel": 3, "stride": 2, "padding": 1}, (MAP,)),
+    "conv_transpose2d": ({"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, (MAP,)),
+    "maxpool2d": ({"kernel": 3, "stride": 2, "padding": 1}, (MAP,)),
+    "avgpool2d": ({"kernel": 2}, (MAP,)),
+    "adaptive_avgpool2d": ({"output_size": 3}, (MAP,)),
+    "adaptive_maxpool2d": ({"output_size": [2, 3]}, (MAP,)),
+    "global_avgpool2d": ({"keepdims": True}, (MAP,)),
+    "global_maxpool2d": ({}, (MAP,)),
+    "zeropad2d": ({"padding": [1, 2, 0, 1]}, (MAP,)),
+    "upsample": ({"scale": 2, "mode": "bilinear"}, (MAP,)),
+    "channel_shuffle": ({"groups": 4}, (MAP,)),
+    "batchnorm2d": ({"eps": 1e-3}, (MAP,)),
+    "layernorm": ({"eps": 1e-6}, (MAP,)),
+    "groupnorm": ({"groups": 4}, (MAP,)),
+    "instancenorm": ({"affine": True}, (MAP,)),
+    "normalization": ({}, (MAP,)),
+    "relu": ({}, (MAP,)),
+    "relu6": ({}, (MAP,)),
+    "sigmoid": ({}, (MAP,)),
+    "tanh": ({}, (MAP,)),
+    "gelu": ({}, (MAP,)),
+    "silu": ({}, (MAP,)),
+    "hardswish": ({}, (MAP,)),
+    "hardsigmoid": ({}, (MAP,)),
+    "softmax": ({}, (Shape.of(10),)),
+    "mish": ({}, (MAP,)),
+    "leaky_relu": ({"negative_slope": 0.2}, (MAP,)),
+    "elu": ({"alpha": 0.5}, (MAP,)),
+    "softplus": ({"beta": 2}, (MAP,)),
+    "dropout": ({"rate": 0.2}, (MAP,)),
+    "drop_path": ({"rate": 0.1}, (MAP,)),
+    "identity": ({}, (MAP,)),
+    "rescaling": ({"scale": 0.5, "offset": -1}, (MAP,)),
+    "scale": ({"init": 1e-6}, (MAP,)),
+    "prelu": ({"per": "channel"}, (MAP,)),
+    "add": ({}, (MAP, MAP)),
+    "multiply": ({}, (MAP, Shape.of(1, 1, 16))),
+    "concat": ({}, (MAP, Shape.of(8, 8, 4))),
+    "dense": ({"units": 5}, (Shape.of(32),)),
+    "flatten": ({}, (MAP,)),
+    "reshape": ({"shape": [1, 1, -1]}, (Shape.of(16),)),
+    "slice": ({"start": 4, "stop": 12}, (MAP,)),
+    "split": ({"parts": 2}, (MAP,)),
+    "pixel_shuffle": ({"factor": 2}, (MAP,)),
+    "pixel_unshuffle": ({"factor": 2}, (MAP,)),
+}
+"""A sample of each kind; a new kind fails ``test_every_kind_has_a_sample`` until added."""
+
+
+def test_every_kind_has_a_sample() -> None:
+    assert set(SAMPLES) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_rule_is_declared_and_runs(kind: str) -> None:
+    options, inputs = SAMPLES[kind]
+    spec = make_layer(kind, options)
+    result = apply(spec, *inputs)
+    assert isinstance(result, LayerResult)
+    out = result.output
+    steps = spec.field_steps(inputs[0], out)
+    assert len(steps) == 2 and all(isinstance(s, AxisStep) and s.stride > 0 for s in steps)
+    for axis in (0, 1):
+        n = inputs[0].hw[axis] if inputs[0].is_map else 1
+        span = spec.taps(inputs[0], out, axis, (0, 0))
+        assert span is None or 0 <= span[0] <= span[1] < n
+    trailing = spec.trailing_padding((1, 1))
+    assert all(isinstance(t, int) and t >= 0 for t in trailing)
+    lines = spec.explain(inputs, result)
+    assert lines and all(isinstance(line, str) and line for line in lines)
+    assert isinstance(spec.scratch(inputs, out), int) and spec.scratch(inputs, out) >= 0
+    assert isinstance(spec.merges, bool) and spec.merges == (spec.arity[0] > 1)
+    assert kind in KERNELS, f"{kind} has no NumPy kernel in forward/kernels.py"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_option_is_declared_with_a_schema_and_doc(kind: str) -> None:
+    cls = spec_class(kind)
+    assert cls.__doc__ and cls.__doc__.strip()
+    for f in dataclasses.fields(cls):
+        assert isinstance(f.metadata["norm"].schema, dict), f"{kind}.{f.name} has no schema fragment"
+        assert f.metadata["doc"], f"{kind}.{f.name} has no doc"
+    assert cls.positional is None or cls.positional in cls.option_names()
+
+
+def test_names_are_unique_across_kinds() -> None:
+    seen: dict[str, str] = {}
+    for _, cls in discover():
+        for name in (cls.kind, *cls.aliases):
+            assert name.lower() not in seen, f"{name!r} names both {seen[name.lower()]} and {cls.kind}"
+            seen[name.lower()] = cls.kind
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("Conv2D", "conv2d"), ("BatchNormalization", "batchnorm2d"), ("bn", "batchnorm2d"), ("LINEAR", "dense"),
+     ("depth_to_space", "pixel_shuffle"), ("chunk", "split"), ("LayerScale", "scale"), ("StochasticDepth", "drop_path")],
+)  # fmt: skip
+def test_aliases_are_case_insensitive(name: str, kind: str) -> None:
+    assert canonical_kind(name) == kind
+
+
+def test_unknown_kind_suggests_one() -> None:
+    with pytest.raises(SpecError, match=r"^unknown layer kind 'pixelshufle'; did you mean 'pixel_shuffle'\?$"):
+        canonical_kind("pixelshufle")
+
+
+def test_generated_index_is_current() -> None:
+    from importlib.resources import files
+
+    shipped = (files("convcalc.layers") / "_index.py").read_text(encoding="utf-8")
+    assert shipped == index_source(), "run `python -m convcalc.layers` to regenerate"
+    assert set(ALIASES) == {a for _, cls in discover() for a in cls.aliases}
+
+
+def test_generated_schema_is_current() -> None:
+    from importlib.resources import files
+
+    shipped = (files("convcalc") / "schema.json").read_text(encoding="utf-8")
+    assert shipped == schema_text(), "run `python -m convcalc.layers` to regenerate"
+
+
+def test_fractions_in_steps_are_exact() -> None:
+    spec = make_layer("pixel_shuffle", {"factor": 3})
+    steps = spec.field_steps(Shape.of(4, 4, 9), Shape.of(12, 12, 1))
+    assert steps[0].stride == Fraction(1, 3)
