@@ -149,3 +149,11 @@ def test_fractions_in_steps_are_exact() -> None:
     spec = make_layer("pixel_shuffle", {"factor": 3})
     steps = spec.field_steps(Shape.of(4, 4, 9), Shape.of(12, 12, 1))
     assert steps[0].stride == Fraction(1, 3)
+
+
+def test_generated_kinds_doc_is_current() -> None:
+    from convcalc.layers.__main__ import DOCS, kinds_markdown
+
+    if not DOCS.exists():
+        pytest.skip("not a source checkout")
+    assert DOCS.read_text(encoding="utf-8") == kinds_markdown(), "run `python -m convcalc.layers` to regenerate"
