@@ -30,6 +30,16 @@ __all__ = ["PixelShuffle", "PixelUnshuffle", "Slice", "Split"]
 _NO_COUNTS = "params: none; MACs: none"
 
 
+def _divisors(n: int, most: int = 6) -> str:
+    """The first few divisors of ``n`` above 1, for messages: ``2, 4, 29, 58``.
+
+    >>> _divisors(116)
+    '2, 4, 29, 58, 116'
+    """
+    found = [d for d in range(2, min(n, 10_000) + 1) if n % d == 0][:most]
+    return ", ".join(map(str, found)) + (", …" if len(found) == most else "") if found else "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Slice(Pointwise, LayerSpec):
     """Channels start … stop − 1 of the input (or chunk i of n equal chunks)."""
@@ -63,8 +73,8 @@ class Slice(Pointwise, LayerSpec):
         if self.chunks is not None:
             if channels % self.chunks:
                 raise ShapeError(
-                    f"{self.chunks} chunks do not divide the {channels} channels; "
-                    f"use a divisor of {channels}, or a split with sizes",
+                    f"cannot cut {channels} channels into {self.chunks} equal parts; "
+                    f"use a number of parts that divides {channels} ({_divisors(channels)}), or give sizes",
                     option="chunks",
                 )
             size = channels // self.chunks

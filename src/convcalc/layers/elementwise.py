@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..errors import ShapeError
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec, option
 from .geometry import Pointwise
-from .options import choice, fraction, number, positive_number, real
+from .options import choice, fraction, number, optional, positive_number, real, whole
 
 __all__ = [
     "Activation",
@@ -206,9 +207,16 @@ class Scale(Activation):
     aliases = ("layer_scale", "LayerScale")
     positional = "init"
     init: float = option(real, 1.0, "initial value of every multiplier")
+    channels: int | None = option(optional(whole), None, "the channels it was made for (Keras projection_dim); must match the input")
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
+        if self.channels is not None and self.channels != x.channels:
+            raise ShapeError(
+                f"scale was made for {self.channels:,} channels but gets {x.describe()}; "
+                f"set channels to {x.channels:,} or feed it {self.channels:,} channels",
+                option="channels",
+            )
         return LayerResult(x, trainable=x.channels)
 
     def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
