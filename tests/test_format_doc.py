@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
+from convcalc.check import check_file
 from convcalc.loader import LoadError, parse_model
 from convcalc.model import analyse
 
@@ -64,6 +65,16 @@ def test_invalid_example_fails_as_shown(example: Example) -> None:
         parse_model(example.text, "net.yaml")
     if example.message is not None:
         assert str(caught.value) == example.message
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in EXAMPLES if not e.invalid and "\nexpect:" in e.text], ids=lambda e: f"line{e.line}"
+)
+def test_example_expectations_hold(example: Example, tmp_path: Path) -> None:
+    """The figures an example asserts in ``expect:`` are the computed ones: a clean check."""
+    path = tmp_path / "net.yaml"
+    path.write_text(example.text, encoding="utf-8")
+    assert check_file(str(path)) == []
 
 
 def test_opening_example_figures() -> None:

@@ -34,8 +34,8 @@ class Bad(NamedTuple):
 ERRORS = [
     # ---------------------------------------------------------------- YAML itself
     Bad("yaml-unclosed-bracket", "input: [224, 224, 3\nlayers:\n  - relu\n",
-        "net.yaml:2:7: YAML syntax error: did not find expected ',' or ']' "
-        "(while parsing a flow sequence that starts at line 1, column 8)", ":"),
+        "net.yaml:1:8: YAML syntax error: did not find expected ',' or ']', in a flow sequence "
+        "that starts here (the parser stopped at line 2, column 7)", "["),
     Bad("yaml-tab-indent", H + "\t- relu\n",
         "net.yaml:3:1: YAML syntax error: found character that cannot start any token", "\t"),
     Bad("yaml-control-character", "input: [8, 8, 3]\nname: a\x07b\nlayers: [relu]\n",
@@ -183,13 +183,14 @@ ERRORS = [
     Bad("from-empty-list", H + "  - relu: {from: []}\n",
         "net.yaml:3:18: layer 'relu' (relu): 'from' is empty; name at least one earlier layer", "[]"),
     Bad("from-a-number", H + "  - relu: {from: 3}\n",
-        "net.yaml:3:18: layer 'relu' (relu): 'from' names earlier layers, got 3 (an int)", "3"),
+        "net.yaml:3:18: layer 'relu' (relu): 'from' names earlier layers, got 3 (an int); "
+        "quote a name that is a number: '3'", "3"),
     Bad("inner-name-outside-its-scope", H + "  - sequential: {name: stage, layers: [relu: {name: act}]}\n  - relu: {from: act}\n",
         "net.yaml:4:18: layer 'relu' (relu): no earlier layer is named 'act'; "
         "name the layer with 'name:' before referring to it", "act"),
     # ---------------------------------------------------------------- merges and shapes
     Bad("merge-without-from", H + "  - add\n",
-        "net.yaml:3:5: layer 'add' (add) joins several inputs; say which with from: [a, b]", "add"),
+        "net.yaml:3:5: layer 'add' (add): add joins several inputs; say which with from: [a, b]", "add"),
     Bad("merge-one-input", H + "  - add: {from: input}\n",
         "net.yaml:3:5: layer 'add' (add): add takes at least 2 inputs, got 1", "add"),
     Bad("add-56x56x64-and-56x56x256",
@@ -218,12 +219,12 @@ ERRORS = [
         "got a vector of 2,048 features", "conv2d"),
     # ---------------------------------------------------------------- containers
     Bad("branches-one-path", H + "  - branches: {paths: [[relu]]}\n",
-        "net.yaml:3:23: container 'branches' (branches) needs at least 2 paths, got 1", "[[relu]]"),
+        "net.yaml:3:23: container 'branches' (branches): branches needs at least 2 paths, got 1", "[[relu]]"),
     Bad("branches-path-not-a-list", H + "  - branches: {paths: [relu, relu]}\n",
         "net.yaml:3:24: container 'branches' (branches): each path must be a list, got 'relu' (a str)",
         "relu, relu"),
     Bad("residual-without-body", H + "  - residual: {shortcut: [relu]}\n",
-        "net.yaml:3:5: container 'residual' (residual) needs 'body': the layers whose output is added "
+        "net.yaml:3:5: container 'residual' (residual): residual needs 'body': the layers whose output is added "
         "to the shortcut", "residual"),
     Bad("residual-empty-shortcut-key", H + "  - residual: {body: [relu], shortcut: }\n",
         "net.yaml:3:40: container 'residual' (residual): shortcut must be a list, got nothing", "}"),
@@ -231,7 +232,7 @@ ERRORS = [
         "net.yaml:3:37: container 'residual' (residual): merge must be one of add, multiply, concat, "
         "got 'sum'", "sum"),
     Bad("sequential-without-layers", H + "  - sequential: {name: s}\n",
-        "net.yaml:3:5: container 's' (sequential) needs 'layers'", "sequential"),
+        "net.yaml:3:5: container 's' (sequential): sequential needs 'layers'", "sequential"),
     # ---------------------------------------------------------------- blocks
     Bad("block-unknown-param", UNIT + "layers:\n  - unit: {widht: 4}\n",
         "net.yaml:8:12: block 'unit' (unit): unit has no option 'widht'; did you mean 'width'?", "widht"),
@@ -254,7 +255,7 @@ ERRORS = [
     Bad("block-unknown-key", "input: [8, 8, 3]\nblocks:\n  unit:\n    parms: {width: 8}\n    layers: [relu]\nlayers: [unit]\n",
         "net.yaml:4:5: unknown key 'parms' in block 'unit'; did you mean 'params'?", "parms"),
     Bad("block-two-inputs", "input: [8, 8, 3]\nblocks:\n  unit: {layers: [relu]}\nlayers:\n  - relu: {name: a}\n  - unit: {from: [a, input]}\n",
-        "net.yaml:6:5: block 'unit' (unit) takes one input; 'from' names 2", "unit"),
+        "net.yaml:6:5: block 'unit' (unit): a block takes one input; 'from' names 2", "unit"),
     # ---------------------------------------------------------------- expressions
     Bad("expression-typo", UNIT.replace("$width", "$widht") + "layers:\n  - unit: {name: u}\n",
         "net.yaml:6:27: layer 'u.conv2d' (conv2d): expression '$widht' uses unknown parameter "
@@ -266,7 +267,8 @@ ERRORS = [
         "net.yaml:4:23: layer 'conv2d' (conv2d): expression '$width +' is not valid arithmetic", "$width +"),
     Bad("expression-power", "input: [8, 8, 3]\nparams: {width: 8}\nlayers:\n  - conv2d: {filters: $width ** 2, kernel: 1}\n",
         "net.yaml:4:23: layer 'conv2d' (conv2d): expression '$width ** 2' may use only numbers, "
-        "parameter names, + - * / // %, comparisons, and/or/not and parentheses", "$width ** 2"),
+        "parameter names, + - * / // %, comparisons, and/or/not, parentheses, 'a if test else b' "
+        "and the functions min, max, int, round, floor, ceil, abs", "$width ** 2"),
     Bad("expression-true-division", "input: [8, 8, 3]\nparams: {width: 8}\nlayers:\n  - conv2d: {filters: $width / 3, kernel: 1}\n",
         "net.yaml:4:23: layer 'conv2d' (conv2d): filters must be a positive whole number "
         "(got 2.6666666666666665); '/' divides into a decimal, '//' gives a whole number", "$width / 3"),

@@ -9,17 +9,18 @@ list of :class:`~convcalc.findings.Finding`; formats live in
 
 from __future__ import annotations
 
+import copy
 import glob
 import os
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from .errors import ConvCalcError
+from .files import glob_files, unique_files
 from .findings import Finding, rule
-from .loader import LoadError, parse_model
-from .model import INPUT, Model, Summary, analyse
+from .loader import LoadError, parse
+from .model import INPUT, Model, Summary
 
 __all__ = ["CheckResult", "check_file", "check_paths", "expand_paths"]
 
@@ -61,13 +62,13 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Finding]]:
         elif os.path.exists(given):
             files.append(given)
         elif glob.has_magic(given):
-            found = sorted(p for p in glob.glob(given, recursive=True) if os.path.isfile(p))
+            found = glob_files(given)  # '**' does not follow folder links, so a link loop is walked once
             if not found:
                 problems.append(_unreadable(given, "matches no file"))
             files.extend(found)
         else:
             problems.append(_unreadable(given, "no such file or folder"))
-    return list(dict.fromkeys(files)), problems
+    return unique_files(files), problems  # one file reached by two names is checked once
 
 
 def _unreadable(path: str, why: str) -> Finding:
@@ -83,17 +84,21 @@ def check_paths(paths: Iterable[str], strict: bool = False, verify: Verifier | N
 
 def check_file(path: str, strict: bool = False, verify: Verifier | None = None) -> list[Finding]:
     """Every finding for one file, in line order (a load error stops the rest)."""
+    from .files import UnreadableError, read_source  # regular files only, size-capped, never blocks
+
+    from .importers import SourceError, is_import, load_source
+
     try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        return [_unreadable(path, f"is not UTF-8 text (byte {error.start})")]
-    except OSError as error:
-        return [_unreadable(path, f"cannot be read ({error.strerror})")]
+        text = load_source(path) if is_import(path) else read_source(path)  # ONNX, Keras: converted
+    except UnreadableError as error:
+        return [_unreadable(path, error.reason)]
+    except SourceError as error:
+        return [_unreadable(path, error.reason)]
     try:
-        model = parse_model(text, path, default_name=Path(path).stem)
+        summary = parse(text, path, default_name=Path(path).stem)
     except LoadError as error:
         return [_from_error(path, error)]
-    summary = analyse(model)
+    model = summary.model
     findings = [*_expectations(path, summary), *_warnings(path, summary, strict)]
     if verify is not None:
         for index, message in verify(model, summary):
@@ -102,22 +107,13 @@ def check_file(path: str, strict: bool = False, verify: Verifier | None = None) 
     return sorted(findings, key=lambda f: (f.line, f.column, f.code))
 
 
-_LOCATION = re.compile(r"(\d+):(\d+): (.*)", re.S)
-
-
 def _from_error(path: str, error: ConvCalcError) -> Finding:
-    """A load error's ``path:line:col: message`` as a finding."""
-    message = error.message
-    line, column, detail = 1, 1, message
-    if message.startswith(f"{path}:"):
-        rest = message[len(path) + 1 :]
-        match = _LOCATION.match(rest)
-        if match:
-            line, column, detail = int(match[1]), int(match[2]), match[3]
-        else:
-            detail = rest.lstrip(": ").strip()
+    """A load error as a finding: its ``at`` gives the line and column, the rest the message."""
+    at = error.at
+    unplaced = copy.copy(error)
+    unplaced.at = None
     code = rule(error.rule or "schema").code
-    return Finding(path, line, column, code, detail)
+    return Finding(path, at.line if at else 1, at.column if at else 1, code, unplaced.message)
 
 
 # ------------------------------------------------------------ expectations
@@ -131,7 +127,6 @@ def _expectations(path: str, summary: Summary) -> list[Finding]:
         "non_trainable_params": totals.non_trainable_params,
         "macs": totals.macs,
     }
-    rows = {row.node.name: row for row in summary.rows}
     layout = summary.model.layout
     findings = []
     for e in summary.model.expectations:
@@ -139,7 +134,7 @@ def _expectations(path: str, summary: Summary) -> list[Finding]:
             actual = summary.output if e.figure == "output" else model_figures[e.figure]
             subject = e.figure
         else:
-            r = rows[e.layer].result
+            r = summary.part(e.layer)  # a layer, or a group: the sums over its layers
             actual = {
                 "output": r.output,
                 "params": r.params,
@@ -147,7 +142,8 @@ def _expectations(path: str, summary: Summary) -> list[Finding]:
                 "non_trainable": r.non_trainable,
                 "macs": r.macs,
             }[e.figure]
-            subject = f"layer {e.layer!r} {e.figure}"
+            group = summary.model.groups.get(e.layer)
+            subject = f"{e.layer!r} ({group}) {e.figure}" if group else f"layer {e.layer!r} {e.figure}"
         if actual != e.expected:
             if e.figure == "output":
                 shown = f"{e.expected.format(layout)}, computed {actual.format(layout)}"
@@ -185,7 +181,7 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
                     parts.append(f"{many} of {w.axis}={w.size}")
             if parts:
                 add(node.at, "CC201", f"{label}: rounding down leaves {' and '.join(parts)} read by no window")
-            if node.spec.kind in ("maxpool2d", "avgpool2d"):
+            if getattr(node.spec, "pools", False):
                 for w in windows(row.inputs[0]):
                     if w.size == 1 and w.kernel > 1:
                         side = "high" if w.axis == "H" else "wide"
@@ -222,25 +218,14 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
     return _merge_repeats(path, raw, strict)
 
 
-_PASS_THROUGH = frozenset(
-    {"batchnorm2d", "layernorm", "dropout", "relu", "relu6", "leaky_relu", "sigmoid", "tanh",
-     "gelu", "silu", "hardswish", "hardsigmoid", "softmax", "channel_shuffle"}
-)
-
-
 def trailing_padding(model: Model) -> list[tuple[int, int]]:
-    """Per node: how many of its last rows and columns are zeropad2d padding."""
+    """Per node: how many of its last rows and columns are zeropad2d padding
+    (each kind says how padding passes through it: ``trailing_padding``)."""
     trailing: list[tuple[int, int]] = []
     for node in model.nodes:
         source = node.inputs[0]
         before = trailing[source] if source != INPUT else (0, 0)
-        if node.spec.kind == "zeropad2d":
-            p = node.spec.padding  # type: ignore[attr-defined]
-            trailing.append((before[0] + p.bottom, before[1] + p.right))
-        elif node.spec.kind in _PASS_THROUGH:
-            trailing.append(before)
-        else:
-            trailing.append((0, 0))
+        trailing.append(node.spec.trailing_padding(before))
     return trailing
 
 

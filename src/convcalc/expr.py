@@ -2,8 +2,11 @@
 
 A string option that starts with ``$`` is an expression over the block's
 parameters. Only numbers, names, ``+ - * / // %``, comparisons, ``and``,
-``or``, ``not`` and parentheses are allowed; nothing else of Python is
-reachable.
+``or``, ``not``, parentheses, a conditional (``a if test else b``) and the
+functions ``min``, ``max``, ``int``, ``round``, ``floor``, ``ceil`` and
+``abs`` are allowed; nothing else of Python is reachable. An expression is
+at most :data:`MAX_LENGTH` characters and :data:`MAX_DEPTH` operations deep,
+so no text can exhaust memory or the stack.
 
 >>> evaluate("$width * 4", {"width": 64})
 256
@@ -11,19 +14,33 @@ reachable.
 4
 >>> evaluate("$not project", {"project": False})
 True
+
+MobileNet's ``_make_divisible(v, 8)``: round to the nearest multiple of 8,
+at least 8, and never more than 10% below ``v``. For v = 32 · 0.35 = 11.2,
+int(11.2 + 4) // 8 · 8 = 8 is below 0.9 · 11.2 = 10.08, so 8 more:
+
+>>> rule = "$max(8, int(v + 4) // 8 * 8) + (8 if max(8, int(v + 4) // 8 * 8) < 0.9 * v else 0)"
+>>> evaluate(rule, {"v": 11.2}), evaluate(rule, {"v": 44.8})
+(16, 48)
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from difflib import get_close_matches
 from typing import Any
 
 from .errors import SpecError
 
-__all__ = ["evaluate", "is_expression"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "evaluate", "is_expression"]
+
+MAX_LENGTH = 1000
+"""Longest expression accepted, in characters (``$`` included)."""
+MAX_DEPTH = 100
+"""Deepest nesting of operations accepted; real expressions use under 10."""
 
 _BINARY = {
     ast.Add: operator.add,
@@ -41,11 +58,21 @@ _COMPARE = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
-
+FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    "min": (min, 2, 64),
+    "max": (max, 2, 64),
+    "int": (int, 1, 1),
+    "round": (round, 1, 1),
+    "floor": (math.floor, 1, 1),
+    "ceil": (math.ceil, 1, 1),
+    "abs": (abs, 1, 1),
+}
+"""Name → (function, fewest and most arguments). All take numbers only;
+``int`` truncates toward zero as Python's does, ``round`` rounds halves to
+even (``round(2.5)`` is 2), ``floor`` and ``ceil`` give whole numbers."""
 
 _WORDS = {"true": True, "false": False, "True": True, "False": False}
 """YAML's and Python's spellings of the two truth values."""
-
 
 def is_expression(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("$")
@@ -53,14 +80,19 @@ def is_expression(value: Any) -> bool:
 
 def evaluate(text: str, params: Mapping[str, Any]) -> Any:
     """Value of ``$expression`` with ``params`` as its names."""
+    if len(text) > MAX_LENGTH:
+        raise SpecError(
+            f"expression {text[:20] + '…'!r} is {len(text):,} characters long; "
+            f"expressions are at most {MAX_LENGTH:,}"
+        )
     # ``$`` starts an expression; names inside may carry one too: ``$a + $b``.
     source = text[1:].replace("$", "").strip()
     try:
         tree = ast.parse(source, mode="eval")
-        value = _eval(tree.body, params, text)
+        value = _eval(tree.body, params, text, 0)
     except (SyntaxError, ValueError):
         raise SpecError(f"expression {text!r} is not valid arithmetic") from None
-    except RecursionError:
+    except (RecursionError, MemoryError):  # the parser's own limits, before ours
         raise SpecError(f"expression {text!r} is nested too deeply") from None
     if isinstance(value, int) and value.bit_length() > 1000:  # past what Python will print
         raise SpecError(f"expression {text!r} gives a number of more than 300 digits")
@@ -77,7 +109,10 @@ def _number(value: Any, text: str) -> Any:
     raise SpecError(f"expression {text!r} cannot be computed: {value!r} is not a number")
 
 
-def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
+def _eval(node: ast.AST, params: Mapping[str, Any], text: str, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise SpecError(f"expression {text!r} is nested more than {MAX_DEPTH} deep")
+    depth += 1
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool)):
         return node.value
     if isinstance(node, ast.Name):
@@ -91,25 +126,30 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
         )
         raise SpecError(f"expression {text!r} uses unknown parameter {node.id!r}{hint}")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left = _number(_eval(node.left, params, text), text)
-        right = _number(_eval(node.right, params, text), text)
+        left = _number(_eval(node.left, params, text, depth), text)
+        right = _number(_eval(node.right, params, text, depth), text)
         try:
             return _BINARY[type(node.op)](left, right)
         except ArithmeticError as error:  # division by zero, a quotient too large for a float
             raise SpecError(f"expression {text!r} cannot be computed: {error}") from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
-        value = _eval(node.operand, params, text)
+        value = _eval(node.operand, params, text, depth)
         if isinstance(node.op, ast.Not):
             return not value
         value = _number(value, text)
         return -value if isinstance(node.op, ast.USub) else +value
     if isinstance(node, ast.BoolOp):
-        values = [_eval(v, params, text) for v in node.values]
+        values = [_eval(v, params, text, depth) for v in node.values]
         return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.IfExp):  # only the branch taken is computed
+        chosen = node.body if _eval(node.test, params, text, depth) else node.orelse
+        return _eval(chosen, params, text, depth)
+    if isinstance(node, ast.Call):
+        return _call(node, params, text, depth)
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-        left = _eval(node.left, params, text)
+        left = _eval(node.left, params, text, depth)
         for op, right_node in zip(node.ops, node.comparators):
-            right = _eval(right_node, params, text)
+            right = _eval(right_node, params, text, depth)
             try:
                 if not _COMPARE[type(op)](left, right):
                     return False
@@ -120,6 +160,24 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str) -> Any:
             left = right
         return True
     raise SpecError(
-        f"expression {text!r} may use only numbers, parameter names, + - * / // %, "
-        "comparisons, and/or/not and parentheses"
+        f"expression {text!r} may use only numbers, parameter names, + - * / // %, comparisons, "
+        f"and/or/not, parentheses, 'a if test else b' and the functions {', '.join(FUNCTIONS)}"
     )
+
+
+def _call(node: ast.Call, params: Mapping[str, Any], text: str, depth: int) -> Any:
+    """``min(a, b)``, ``int(x)``, …: a known function of numbers, positional arguments only."""
+    name = node.func.id if isinstance(node.func, ast.Name) else None
+    if name not in FUNCTIONS or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        known = ", ".join(f"{f}()" for f in FUNCTIONS)
+        shown = f"{name}()" if name else "this call"
+        raise SpecError(f"expression {text!r} cannot use {shown}; the functions are {known}, with plain arguments")
+    function, fewest, most = FUNCTIONS[name]
+    if not fewest <= len(node.args) <= most:
+        wanted = f"{fewest} or more" if most > fewest else f"{fewest}"
+        raise SpecError(f"expression {text!r}: {name}() takes {wanted} argument{'s' if most > 1 else ''}, got {len(node.args)}")
+    args = [_number(_eval(a, params, text, depth), text) for a in node.args]
+    try:
+        return function(*args)
+    except (ArithmeticError, ValueError) as error:  # int(inf), ceil(nan)
+        raise SpecError(f"expression {text!r} cannot be computed: {error}") from None

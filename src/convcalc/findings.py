@@ -46,7 +46,7 @@ RULES: dict[str, Rule] = {
         Rule("CC101", "yaml-syntax", Severity.ERROR, "The file is not valid YAML."),
         Rule("CC102", "schema", Severity.ERROR, "A key is unknown or missing, or a value has the wrong type or range."),
         Rule("CC103", "unknown-kind", Severity.ERROR, "A layer names a kind, block or container that does not exist."),
-        Rule("CC104", "dangling-reference", Severity.ERROR, "'from' or 'output' names no earlier layer."),
+        Rule("CC104", "dangling-reference", Severity.ERROR, "'from', 'output' or 'expect: layers' names a layer that does not exist (or, for 'from', comes later)."),
         Rule("CC105", "merge-mismatch", Severity.ERROR, "add, multiply or concat joins shapes that do not fit together."),
         Rule("CC106", "impossible-layer", Severity.ERROR, "A layer cannot be applied to the shape it receives."),
         Rule("CC107", "expectation", Severity.ERROR, "A figure in 'expect:' differs from the computed one."),

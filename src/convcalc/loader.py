@@ -1,9 +1,18 @@
-"""Architecture files (YAML) read into a :class:`~convcalc.model.Model`.
+"""Architecture files (YAML) read into an analysed :class:`~convcalc.model.Model`.
 
 The format is documented in ``docs/format.md`` and described by the JSON
 Schema ``convcalc/schema.json``. Loading validates the whole file: every
-layer is built and every shape inferred, so a bad file fails here, with
-``file:line:col`` and the layer's name, never halfway through later work.
+layer is built and its output inferred as it is added, so a bad file fails
+here, with ``file:line:col`` and the layer's name, never halfway through
+later work. Because shapes are known while the file is read, a block can
+use the shape flowing into it (``$in_channels``), and the analysis is done
+once: :func:`load` and :func:`parse` return the
+:class:`~convcalc.model.Summary`; :func:`load_model` and :func:`parse_model`
+return only its model.
+
+Errors are :class:`LoadError`, whose place travels as data: ``at`` (the
+``Position`` of the offending key or value), ``layer``, ``kind`` and
+``noun`` (``layer``, ``block`` or ``container``), ``option`` and ``rule``.
 """
 
 from __future__ import annotations
@@ -15,13 +24,13 @@ from typing import Any, NamedTuple
 
 from .errors import ConvCalcError
 from .expr import evaluate, is_expression
-from .layers import ALIASES, KINDS, canonical_kind, make_layer, spec_class
+from .layers import ALIASES, KINDS, apply, canonical_kind, make_layer, spec_class
 from .layers.base import unknown_option_message
-from .model import INPUT, Expectation, Model, Node, analyse, paused_gc
+from .model import INPUT, Expectation, Model, Node, Row, Summary, infer_row, paused_gc, summarise
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
 
-__all__ = ["LoadError", "load_model", "parse_model"]
+__all__ = ["LoadError", "load", "load_model", "parse", "parse_model"]
 
 EXPECT_KEYS = ("output", "params", "trainable_params", "non_trainable_params", "macs", "layers")
 EXPECT_LAYER_KEYS = ("output", "params", "trainable", "non_trainable", "macs")
@@ -35,15 +44,59 @@ CONTAINERS = {
     "sequential": ("layers",),
 }
 MERGES = ("add", "multiply", "concat")
+SPLITS = ("split",)
+"""Kinds the loader expands into one ``slice`` node per part."""
+INPUT_PARAMS = ("in_channels", "in_h", "in_w")
+"""Names a block's expressions may use for the shape flowing into it."""
 MAX_LAYERS = 1_000_000
 """Most layers a file may expand to (blocks and repeats included)."""
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*\Z")
+"""A layer's name: torchvision's ``0`` and ``downsample`` as well as ``conv1``."""
+_BLOCK = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
+"""A block's name, used as a kind: it starts with a letter or ``_``."""
+_PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+"""A parameter's name, usable in expressions."""
 
 
 class LoadError(ConvCalcError):
     """An architecture file cannot be read, or describes an impossible network."""
 
     rule = "schema"
+
+    def __init__(self, reason: str, *, noun: str = "layer", **fields: Any) -> None:
+        super().__init__(reason, **fields)
+        self.noun = noun
+        """What ``layer`` names: a ``layer``, a ``block`` (instance) or a ``container``."""
+
+    @property
+    def where(self) -> str:
+        """``file:3:5: block 'u' (unit)``: as the root's, with the entry's noun."""
+        parts = [] if self.at is None else [str(self.at)]
+        if self.context:
+            parts.append(self.context)
+        if self.layer is not None:
+            parts.append(f"{self.noun} {self.layer!r} ({self.kind})" if self.kind else f"{self.noun} {self.layer!r}")
+        return ": ".join(parts)
+
+
+def _as_load_error(error: ConvCalcError, **fields: Any) -> LoadError:
+    """``error`` as a :class:`LoadError` with its rule and place, empty fields filled from ``fields``."""
+    kept = {name: getattr(error, name) for name in ("at", "layer", "kind", "option", "context")}
+    for name, value in fields.items():
+        if kept.get(name) is None:
+            kept[name] = value
+    return LoadError(error.reason, rule=error.rule, **kept)
+
+
+class _Subject(NamedTuple):
+    """The entry a message is about: ``layer 'layer1.0.conv2' (conv2d)``."""
+
+    noun: str
+    name: str
+    kind: str
+
+    def fields(self) -> dict[str, str]:
+        return {"noun": self.noun, "layer": self.name, "kind": self.kind}
 
 
 def get_close_matches(word: str, possibilities: Any, n: int = 1, cutoff: float = 0.6) -> list[str]:
@@ -53,40 +106,49 @@ def get_close_matches(word: str, possibilities: Any, n: int = 1, cutoff: float =
     return close_matches(word, possibilities, n=n, cutoff=cutoff)
 
 
-def _fail(at: Position, message: str, rule: str = "schema") -> LoadError:
-    return LoadError(f"{at}: {message}", rule=rule)
+def _fail(at: Position, reason: str, rule: str = "schema", subject: _Subject | None = None, **fields: Any) -> LoadError:
+    return LoadError(reason, rule=rule, at=at, **(subject.fields() if subject else {}), **fields)
 
 
-def load_model(path: str | Path) -> Model:
+def load(path: str | Path) -> Summary:
     """Read, validate and analyse the file at ``path``."""
+    from .files import UnreadableError, read_source  # regular files only, size-capped, never blocks
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LoadError(f"{path}: no such file", rule="unreadable") from None
-    except IsADirectoryError:
-        raise LoadError(f"{path}: is a directory, not an architecture file", rule="unreadable") from None
-    except UnicodeDecodeError as error:
-        raise LoadError(f"{path}: not UTF-8 text (byte {error.start})", rule="unreadable") from None
-    except OSError as error:
-        raise LoadError(f"{path}: cannot be read ({error.strerror})", rule="unreadable") from None
-    return parse_model(text, str(path), default_name=path.stem)
+        text = read_source(path)
+    except UnreadableError as error:
+        raise LoadError(error.reason, rule="unreadable", context=str(path)) from None
+    return parse(text, str(path), default_name=path.stem)
 
 
-def parse_model(text: str, file: str = "<text>", default_name: str = "model") -> Model:
-    """Build a model from YAML text; ``file`` names it in messages."""
+def parse(text: str, file: str = "<text>", default_name: str = "model") -> Summary:
+    """Build and analyse a model from YAML text; ``file`` names it in messages.
+
+    >>> s = parse("{input: [32, 32, 3], layers: [conv2d: {filters: 8, kernel: 3}]}")
+    >>> s.output.format(), s.totals.params          # 30 = 32 − 3 + 1; (3·3·3 + 1)·8
+    ('30×30×8', 224)
+    """
     try:
         with paused_gc():
             root = parse_yaml(text, file)
-            model = _Builder(file).model(root, default_name)
-            analyse(model)  # validates every shape now, with positions
+            return _Builder(file).summary(root, default_name)
     except LoadError:
         raise
     except ConvCalcError as error:
-        raise LoadError(error.message, rule=error.rule) from None
+        raise _as_load_error(error) from None
     except RecursionError:  # blocks inside blocks inside blocks …, hundreds deep
-        raise LoadError(f"{file}:1:1: blocks and containers are nested too deeply") from None
-    return model
+        raise LoadError("blocks and containers are nested too deeply", at=Position(file, 1, 1)) from None
+
+
+def load_model(path: str | Path) -> Model:
+    """The model of the file at ``path``, validated (:func:`load` keeps the analysis)."""
+    return load(path).model
+
+
+def parse_model(text: str, file: str = "<text>", default_name: str = "model") -> Model:
+    """The model of YAML text, validated (:func:`parse` keeps the analysis)."""
+    return parse(text, file, default_name).model
 
 
 # ---------------------------------------------------------------- helpers
@@ -110,17 +172,17 @@ def _kind_of(located: Located) -> str:
     return f"{v!r} ({'an' if kind[0] in 'aeiou' else 'a'} {kind})"
 
 
-def _expect_mapping(located: Located, what: str) -> dict[str, Located]:
+def _expect_mapping(located: Located, what: str, subject: _Subject | None = None) -> dict[str, Located]:
     if located.value is None:
         return {}
     if not isinstance(located.value, dict):
-        raise _fail(located.at, f"{what} must be a mapping of keys to values, got {_kind_of(located)}")
+        raise _fail(located.at, f"{what} must be a mapping of keys to values, got {_kind_of(located)}", subject=subject)
     return located.value
 
 
-def _expect_list(located: Located, what: str) -> list[Located]:
+def _expect_list(located: Located, what: str, subject: _Subject | None = None) -> list[Located]:
     if not isinstance(located.value, list):
-        raise _fail(located.at, f"{what} must be a list, got {_kind_of(located)}")
+        raise _fail(located.at, f"{what} must be a list, got {_kind_of(located)}", subject=subject)
     return located.value
 
 
@@ -130,6 +192,14 @@ def _check_keys(mapping: Located, allowed: tuple[str, ...], what: str) -> None:
             close = get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
             raise _fail(at, f"unknown key {key!r} in {what}{hint}")
+
+
+def _input_params(shape: Shape) -> dict[str, int]:
+    """What a block's expressions know of the shape flowing into it."""
+    if shape.is_map:
+        h, w = shape.hw
+        return {"in_channels": shape.channels, "in_h": h, "in_w": w}
+    return {"in_channels": shape.channels}
 
 
 class _Scope:
@@ -182,18 +252,40 @@ class _Context(NamedTuple):
     blocks_open: tuple[str, ...] = ()
 
 
+class _Common(NamedTuple):
+    """An entry's mapping split into its own options and the common keys."""
+
+    options: dict[str, Located]
+    include: bool
+    inputs: list[int]
+    name: str | None
+    """The name written with ``name:``, if any."""
+    trainable: bool
+    subject: _Subject
+    """What messages about the entry name: ``layer 'layer1.0.conv2d_1' (conv2d)``."""
+
+
 class _Builder:
+    """Reads entries in order, adding each layer as a node and inferring its output at once."""
+
     def __init__(self, file: str) -> None:
         self.file = file
+        self.input = Shape((1,))
         self.nodes: list[Node] = []
+        self.rows: list[Row] = []
         self.groups: dict[str, str] = {}
         self.blocks: dict[str, _Block] = {}
+        self.top_params: dict[str, Any] = {}
         self.global_names: dict[str, int] = {}
         self.used_blocks: set[str] = set()
 
+    def shape(self, index: int) -> Shape:
+        """The output of node ``index`` (inferred when it was added), or the input."""
+        return self.input if index == INPUT else self.rows[index].result.output
+
     # ------------------------------------------------------------ top level
 
-    def model(self, root: Located, default_name: str) -> Model:
+    def summary(self, root: Located, default_name: str) -> Summary:
         top = _expect_mapping(root, "an architecture file")
         if not top:
             raise _fail(root.at, "an architecture needs at least 'input' and 'layers'")
@@ -209,8 +301,8 @@ class _Builder:
             if value not in ("hwc", "chw"):
                 raise _fail(top["layout"].at, f"layout must be 'hwc' or 'chw', got {_kind_of(top['layout'])}")
             layout = Layout(value)
-        shape = self._input(top["input"], layout)
-        params = self._params(top.get("params"), {}, "params")
+        self.input = self._input(top["input"], layout)
+        self.top_params = params = self._params(top.get("params"), {}, "params")
         if "blocks" in top:
             self._blocks(top["blocks"])
         scope = _Scope("")
@@ -223,16 +315,17 @@ class _Builder:
             ref = top["output"]
             if not isinstance(ref.value, str):
                 raise _fail(ref.at, f"output must be a layer name, got {_kind_of(ref)}")
-            output = self._reference(ref.value, ref.at, scope, "output")
+            output = self._reference(ref.value, ref.at, scope, context="output")
             if output == INPUT:
                 raise _fail(ref.at, "output must name a layer, not the input")
         if output == INPUT:
             raise _fail(top["layers"].at, "every layer was skipped by 'if'; the model has no layers")
         expectations = self._expectations(top["expect"], layout) if "expect" in top else ()
         unused = tuple((b.name, b.at) for b in self.blocks.values() if b.name not in self.used_blocks)
-        return Model(
-            name, shape, tuple(self.nodes), output, layout, description, dict(self.groups), expectations, unused
+        model = Model(
+            name, self.input, tuple(self.nodes), output, layout, description, dict(self.groups), expectations, unused
         )
+        return summarise(model, self.rows)
 
     def _expectations(self, located: Located, layout: Layout) -> tuple[Expectation, ...]:
         """``expect:`` — figures the file asserts, checked by ``convcalc check``."""
@@ -241,13 +334,20 @@ class _Builder:
         found = [self._figure(None, key, value, layout) for key, value in top.items() if key != "layers"]
         if "layers" in top:
             layers = top["layers"]
-            for name, figures in _expect_mapping(layers, "expect: layers").items():
+            entries = _expect_mapping(layers, "expect: layers")
+            filled = {p for node in self.nodes for p in node.path} if entries else set()
+            for name, figures in entries.items():
                 at = layers.key_at[name]  # type: ignore[index]
-                if name not in self.global_names:
-                    close = get_close_matches(name, list(self.global_names), n=1, cutoff=0.6)
+                if name not in self.global_names and name not in self.groups:
+                    known = [*self.global_names, *self.groups]
+                    close = get_close_matches(name, known, n=1, cutoff=0.6)
                     hint = f"; did you mean {close[0]!r}?" if close else ""
-                    raise _fail(at, f"expect: no layer is named {name!r}{hint}", "dangling-reference")
+                    raise _fail(at, f"no layer, block or container is named {name!r}{hint}", "dangling-reference", context="expect")
+                if name in self.groups and name not in filled:
+                    raise _fail(at, f"{name!r} has no layers (every entry in it was skipped by 'if'); there is nothing to compare", context="expect")
                 _expect_mapping(figures, f"expect: layer {name!r}")
+                if not figures.value:
+                    raise _fail(figures.at, f"layer {name!r} lists no figures; give one or more of {', '.join(EXPECT_LAYER_KEYS)}", context="expect")
                 _check_keys(figures, EXPECT_LAYER_KEYS, f"expect: layer {name!r}")
                 found.extend(self._figure(name, key, value, layout) for key, value in figures.value.items())
         return tuple(found)
@@ -288,22 +388,27 @@ class _Builder:
         got = f"{len(value)} sizes, {located.plain()}" if isinstance(value, list) else _kind_of(located)
         raise _fail(located.at, f"input must be {order} like {'[3, 224, 224]' if layout is Layout.CHW else '[224, 224, 3]'} or [features], got {got}")
 
+    def _param_name(self, key: str, at: Position) -> None:
+        if not _PARAM.match(key):
+            raise _fail(at, f"parameter name {key!r} must be a word (letters, digits, _)")
+        if key in INPUT_PARAMS:
+            raise _fail(at, f"parameter name {key!r} is reserved: inside a block it is the input's {key.removeprefix('in_')}; choose another name")
+
     def _params(self, located: Located | None, outer: Mapping[str, Any], what: str) -> dict[str, Any]:
         params = dict(outer)
         if located is None:
             return params
         for key, value in _expect_mapping(located, what).items():
-            if not _NAME.match(key):
-                raise _fail(located.key_at[key], f"parameter name {key!r} must be a word (letters, digits, _)")  # type: ignore[index]
+            self._param_name(key, located.key_at[key])  # type: ignore[index]
             params[key] = self._value(value, outer)
         return params
 
     def _blocks(self, located: Located) -> None:
         for name, body in _expect_mapping(located, "blocks").items():
             at = located.key_at[name]  # type: ignore[index]
-            if name in KINDS or name in ALIASES or name in CONTAINERS:
+            if name in KINDS or name in ALIASES or name in CONTAINERS or name in SPLITS:
                 raise _fail(at, f"block name {name!r} is already a layer kind; choose another")
-            if not _NAME.match(name):
+            if not _BLOCK.match(name):
                 raise _fail(at, f"block name {name!r} must be a word (letters, digits, _, -)")
             spec = _expect_mapping(body, f"block {name!r}")
             _check_keys(body, BLOCK_KEYS, f"block {name!r}")
@@ -312,33 +417,32 @@ class _Builder:
             _expect_list(spec["layers"], f"layers of block {name!r}")
             params = _expect_mapping(spec["params"], f"params of block {name!r}") if "params" in spec else {}
             for key in params:
-                if not _NAME.match(key):
-                    raise _fail(spec["params"].key_at[key], f"parameter name {key!r} must be a word (letters, digits, _)")  # type: ignore[index]
+                self._param_name(key, spec["params"].key_at[key])  # type: ignore[index]
             self.blocks[name] = _Block(name, params, spec["layers"], at)
 
     # ------------------------------------------------------------ values
 
-    def _value(self, located: Located, params: Mapping[str, Any], label: str = "") -> Any:
+    def _value(self, located: Located, params: Mapping[str, Any], subject: _Subject | None = None) -> Any:
         """Plain value with ``$expressions`` evaluated against ``params``.
 
-        ``label`` names the entry the value belongs to, for messages.
+        ``subject`` is the entry the value belongs to, for messages.
         """
         v = located.value
         if isinstance(v, list):
-            return [self._value(item, params, label) for item in v]
+            return [self._value(item, params, subject) for item in v]
         if isinstance(v, dict):
-            return {k: self._value(item, params, label) for k, item in v.items()}
+            return {k: self._value(item, params, subject) for k, item in v.items()}
         if is_expression(v):
             try:
                 return evaluate(v, params)
             except ConvCalcError as error:
-                raise _fail(located.at, f"{label}: {error.message}" if label else error.message) from None
+                raise _as_load_error(error, at=located.at, **(subject.fields() if subject else {})) from None
         return v
 
     # ------------------------------------------------------------ layers
 
-    def sequence(self, located: Located, x: int, context: _Context, what: str = "layers") -> int:
-        for item in _expect_list(located, what):
+    def sequence(self, located: Located, x: int, context: _Context, what: str = "layers", subject: _Subject | None = None) -> int:
+        for item in _expect_list(located, what, subject):
             x = self.entry(item, x, context)
         return x
 
@@ -376,45 +480,46 @@ class _Builder:
             close = get_close_matches(key, choices, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else "; see 'convcalc layer --help' for the kinds"
             raise _fail(key_at, f"unknown layer kind {key!r}{hint}", "unknown-kind") from None
+        if kind in SPLITS:
+            return self._split(kind, key_at, body, x, context)
         return self._layer(kind, key_at, body, x, context)
 
-    def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str) -> tuple[dict[str, Located], bool, list[int], str | None, bool, str]:
+    def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str) -> _Common:
         """Split an entry's mapping into its own options and the common keys.
 
-        Returns (options, include?, inputs, explicit name, trainable, label);
-        the label, ``layer 'layer1.0.conv2d_1' (conv2d)``, begins every message
-        about the entry. An entry skipped by ``if`` is still checked for
-        unknown keys, but its name and ``from`` are not: what it refers to
-        may have been skipped too, and a kept twin may carry the same name.
+        An entry skipped by ``if`` is still checked for unknown keys, but
+        its name and ``from`` are not: what it refers to may have been
+        skipped too, and a kept twin may carry the same name.
         """
         scope = context.scope
-        label = f"{noun} {scope.prefix + scope.auto(base, claim=False)!r} ({base})"
+        subject = _Subject(noun, scope.prefix + scope.auto(base, claim=False), base)
         if body.value is not None and not isinstance(body.value, dict):
-            raise _fail(body.at, f"{label}: the options must be a mapping of keys to values, got {_kind_of(body)}")
+            raise _fail(body.at, f"the options must be a mapping of keys to values, got {_kind_of(body)}", subject=subject)
         mapping: dict[str, Located] = body.value or {}
         name = None
         if "name" in mapping:
-            name = self._value(mapping["name"], context.params, label)
+            name = self._value(mapping["name"], context.params, subject)
             if not isinstance(name, str) or not _NAME.match(name) or name == "input":
-                raise _fail(mapping["name"].at, f"{label}: a name must be a word of letters, digits, _ and - (not 'input'), got {name!r}")
-            label = f"{noun} {scope.prefix + name!r} ({base})"
+                hint = f"; quote a number to use it as a name: '{name}'" if _whole(name, 0) else ""
+                raise _fail(mapping["name"].at, f"a name must be a word of letters, digits, _ and - (not 'input'), got {name!r}{hint}", subject=subject)
+            subject = subject._replace(name=scope.prefix + name)
         for key, at in (body.key_at or {}).items():
             if key not in allowed and key not in COMMON:
-                raise _fail(at, f"{label}: {unknown_option_message(base, key, (*allowed, *COMMON))}")
+                raise _fail(at, unknown_option_message(base, key, (*allowed, *COMMON)), subject=subject, option=key)
         if "if" in mapping:
-            include = self._value(mapping["if"], context.params, label)
+            include = self._value(mapping["if"], context.params, subject)
             if not isinstance(include, bool):
-                raise _fail(mapping["if"].at, f"{label}: 'if' must be true or false, got {include!r}")
+                raise _fail(mapping["if"].at, f"'if' must be true or false, got {include!r}", subject=subject, option="if")
             if not include:
-                return {}, False, [], name, False, label
+                return _Common({}, False, [], name, False, subject)
         trainable = context.trainable
         if "trainable" in mapping:
-            own = self._value(mapping["trainable"], context.params, label)
+            own = self._value(mapping["trainable"], context.params, subject)
             if not isinstance(own, bool):
-                raise _fail(mapping["trainable"].at, f"{label}: 'trainable' must be true or false, got {own!r}")
+                raise _fail(mapping["trainable"].at, f"'trainable' must be true or false, got {own!r}", subject=subject, option="trainable")
             trainable = trainable and own
         if name is not None and name in scope.names:
-            raise _fail(mapping["name"].at, f"{label}: name {name!r} is already used in this scope; names must be unique")
+            raise _fail(mapping["name"].at, f"name {name!r} is already used in this scope; names must be unique", subject=subject, option="name")
         inputs = [x]
         if "from" in mapping:
             ref = mapping["from"]
@@ -422,60 +527,94 @@ class _Builder:
             inputs = []
             for r in refs:
                 if not isinstance(r.value, str):
-                    raise _fail(r.at, f"{label}: 'from' names earlier layers, got {_kind_of(r)}")
-                inputs.append(self._reference(r.value, r.at, scope, label))
+                    hint = f"; quote a name that is a number: '{r.value}'" if _whole(r.value, 0) else ""
+                    raise _fail(r.at, f"'from' names earlier layers, got {_kind_of(r)}{hint}", subject=subject, option="from")
+                inputs.append(self._reference(r.value, r.at, scope, subject, option="from"))
             if not inputs:
-                raise _fail(ref.at, f"{label}: 'from' is empty; name at least one earlier layer")
+                raise _fail(ref.at, "'from' is empty; name at least one earlier layer", subject=subject, option="from")
         options = {k: v for k, v in mapping.items() if k not in COMMON}
-        return options, True, inputs, name, trainable, label
+        return _Common(options, True, inputs, name, trainable, subject)
 
-    def _reference(self, name: str, at: Position, scope: _Scope, label: str = "") -> int:
-        prefix = f"{label}: " if label else ""
+    def _reference(self, name: str, at: Position, scope: _Scope, subject: _Subject | None = None, **fields: Any) -> int:
         if name == "input":
             return INPUT
         found = scope.resolve(name)
         if found == -2:
-            raise _fail(at, f"{prefix}{name!r} is the block or container this layer is inside; refer to a layer before it", "dangling-reference")
+            raise _fail(at, f"{name!r} is the block or container this layer is inside; refer to a layer before it", "dangling-reference", subject, **fields)
         if found is None:
             found = self.global_names.get(name)
         if found is None:
             known = [*self.global_names, *_visible(scope)]
             close = get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else "; name the layer with 'name:' before referring to it"
-            raise _fail(at, f"{prefix}no earlier layer is named {name!r}{hint}", "dangling-reference")
+            raise _fail(at, f"no earlier layer is named {name!r}{hint}", "dangling-reference", subject, **fields)
         return found
 
     def _add(self, name: str, spec: Any, inputs: list[int], context: _Context, at: Position, local: str) -> int:
+        """Add a node and infer its output now, so errors come in file order."""
         index = len(self.nodes)
         if index >= MAX_LAYERS:
             raise _fail(at, f"the network grows past {MAX_LAYERS:,} layers here (a large 'repeat', or YAML aliases?); convcalc stops there")
-        self.nodes.append(Node(name, spec, tuple(inputs), context.path, context.trainable, at))
+        node = Node(name, spec, tuple(inputs), context.path, context.trainable, at)
+        self.rows.append(infer_row(node, tuple(self.shape(i) for i in inputs)))
+        self.nodes.append(node)
         context.scope.names[local] = index
         self.global_names[name] = index
         return index
 
+    def _make(self, kind: str, values: dict[str, Any], options: dict[str, Located], key_at: Position, subject: _Subject) -> Any:
+        """The spec of ``kind``; a bad option is reported at its value."""
+        try:
+            return make_layer(kind, values)
+        except ConvCalcError as error:
+            option = error.option
+            given = options.get(option) if option else None
+            reason = error.reason
+            if given is not None and isinstance(values[option], float) and "/" in str(given.value).replace("//", ""):
+                reason += "; '/' divides into a decimal, '//' gives a whole number"
+            raise LoadError(
+                reason, rule="schema", at=given.at if given else key_at, option=option, context=error.context, **subject.fields()
+            ) from None
+
     def _layer(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
         names = spec_class(kind).option_names()
-        options, include, inputs, name, trainable, label = self._common(body, context, x, names, "layer", kind)
-        if not include:
+        common = self._common(body, context, x, names, "layer", kind)
+        if not common.include:
             return x
-        values = {k: self._value(v, context.params, label) for k, v in options.items()}
-        local = name or context.scope.auto(kind)
-        full = context.scope.prefix + local
-        try:
-            spec = make_layer(kind, values)
-        except ConvCalcError as error:
-            # Messages begin with the option they are about; point at its value.
-            first = error.message.split(" ", 1)[0]
-            at = options[first].at if first in options else key_at
-            hint = ""
-            if first in options and isinstance(values[first], float) and "/" in str(options[first].value).replace("//", ""):
-                hint = "; '/' divides into a decimal, '//' gives a whole number"
-            raise _fail(at, f"{label}: {error.message}{hint}") from None
+        values = {k: self._value(v, context.params, common.subject) for k, v in common.options.items()}
+        local = common.name or context.scope.auto(kind)
+        spec = self._make(kind, values, common.options, key_at, common.subject)
         if spec.arity[0] > 1 and "from" not in (body.value or {}):
-            raise _fail(key_at, f"{label} joins several inputs; say which with from: [a, b]")
-        inner = _Context(context.scope, context.params, context.path, trainable)
-        return self._add(full, spec, inputs, inner, key_at, local)
+            raise _fail(key_at, f"{kind} joins several inputs; say which with from: [a, b]", subject=common.subject)
+        inner = _Context(context.scope, context.params, context.path, common.trainable)
+        return self._add(context.scope.prefix + local, spec, common.inputs, inner, key_at, local)
+
+    def _split(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
+        """``split: {parts: 2, name: s}`` → slices ``s.0`` and ``s.1``; what follows reads the last."""
+        common = self._common(body, context, x, spec_class(kind).option_names(), "layer", kind)
+        if not common.include:
+            return x
+        if len(common.inputs) != 1:
+            raise _fail(key_at, f"a {kind} takes one input; 'from' names {len(common.inputs)}", subject=common.subject)
+        values = {k: self._value(v, context.params, common.subject) for k, v in common.options.items()}
+        spec = self._make(kind, values, common.options, key_at, common.subject)
+        (source,) = common.inputs
+        try:  # parts that do not divide the channels, sizes that do not add up to them
+            apply(spec, self.shape(source))
+        except ConvCalcError as error:
+            given = common.options.get(error.option) if error.option else None
+            raise _as_load_error(error, at=given.at if given else key_at, **common.subject.fields()) from None
+        local = common.name or context.scope.auto(kind)
+        full = context.scope.prefix + local
+        self.groups[full] = kind
+        inner = _Context(context.scope, context.params, (*context.path, full), common.trainable)
+        out = source
+        for i, options in enumerate(spec.slices()):
+            part = f"{local}.{i}"
+            out = self._add(context.scope.prefix + part, make_layer("slice", options), [source], inner, key_at, part)
+        context.scope.names[local] = out
+        self.global_names[full] = out
+        return out
 
     def _block(self, block: _Block, key_at: Position, body: Located, x: int, context: _Context) -> int:
         self.used_blocks.add(block.name)
@@ -483,38 +622,42 @@ class _Builder:
             cycle = " → ".join((*context.blocks_open[context.blocks_open.index(block.name):], block.name))
             raise _fail(key_at, f"block {block.name!r} uses itself ({cycle}); blocks cannot recurse")
         allowed = (*block.params, "repeat", "first")
-        options, include, inputs, name, trainable, label = self._common(body, context, x, allowed, "block", block.name)
-        if not include:
+        common = self._common(body, context, x, allowed, "block", block.name)
+        if not common.include:
             return x
-        if len(inputs) != 1:
-            raise _fail(key_at, f"{label} takes one input; 'from' names {len(inputs)}")
+        options, subject = common.options, common.subject
+        if len(common.inputs) != 1:
+            raise _fail(key_at, f"a block takes one input; 'from' names {len(common.inputs)}", subject=subject)
         repeat = 1
         if "repeat" in options:
-            repeat = self._value(options["repeat"], context.params, label)
+            repeat = self._value(options["repeat"], context.params, subject)
             if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-                raise _fail(options["repeat"].at, f"{label}: repeat must be a positive whole number, got {repeat!r}")
+                raise _fail(options["repeat"].at, f"repeat must be a positive whole number, got {repeat!r}", subject=subject, option="repeat")
             if repeat > MAX_LAYERS:
-                raise _fail(options["repeat"].at, f"{label}: repeat {repeat:,} is more than the {MAX_LAYERS:,} layers a file may have")
+                raise _fail(options["repeat"].at, f"repeat {repeat:,} is more than the {MAX_LAYERS:,} layers a file may have", subject=subject, option="repeat")
         first: dict[str, Any] = {}
         if "first" in options:
-            given = _expect_mapping(options["first"], f"{label}: first")
+            given = _expect_mapping(options["first"], "first", subject)
             for key, at in (options["first"].key_at or {}).items():
                 if key not in block.params:
-                    raise _fail(at, f"{label}: {unknown_option_message(block.name, key, tuple(block.params))}")
-            first = {k: self._value(v, context.params, label) for k, v in given.items()}
-        overrides = {k: self._value(v, context.params, label) for k, v in options.items() if k not in ("repeat", "first")}
-        defaults = {k: self._value(v, context.params, label) for k, v in block.params.items()}
-        local = name or context.scope.auto(block.name)
+                    raise _fail(at, unknown_option_message(block.name, key, tuple(block.params)), subject=subject, option=key)
+            first = {k: self._value(v, context.params, subject) for k, v in given.items()}
+        overrides = {k: self._value(v, context.params, subject) for k, v in options.items() if k not in ("repeat", "first")}
+        defaults = {k: self._value(v, context.params, subject) for k, v in block.params.items()}
+        local = common.name or context.scope.auto(block.name)
         full = context.scope.prefix + local
         context.scope.names[local] = -2  # reserved while the block is built
-        x = inputs[0]
+        x = common.inputs[0]
         for i in range(repeat):
             instance = full if "repeat" not in options else f"{full}.{i}"
-            params = {**defaults, **overrides, **(first if i == 0 else {})}
+            # Top-level params, hidden by the block's own, then the input's shape.
+            params = {**self.top_params, **defaults, **overrides, **(first if i == 0 else {}), **_input_params(self.shape(x))}
             path = context.path + ((full,) if "repeat" in options else ()) + (instance,)
             self.groups[instance] = block.name
-            inner = _Context(_Scope(instance + ".", context.scope), params, path, trainable, (*context.blocks_open, block.name))
+            inner = _Context(_Scope(instance + ".", context.scope), params, path, common.trainable, (*context.blocks_open, block.name))
             x = self.sequence(block.layers, x, inner)
+            if instance != full:
+                self.global_names[instance] = x
         if "repeat" in options:
             self.groups[full] = f"{block.name} ×{repeat}"
         context.scope.names[local] = x
@@ -522,51 +665,52 @@ class _Builder:
         return x
 
     def _container(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
-        options, include, inputs, name, trainable, label = self._common(body, context, x, CONTAINERS[kind], "container", kind)
-        if not include:
+        common = self._common(body, context, x, CONTAINERS[kind], "container", kind)
+        if not common.include:
             return x
-        if len(inputs) != 1:
-            raise _fail(key_at, f"{label} takes one input; 'from' names {len(inputs)}")
-        x = inputs[0]
-        local = name or context.scope.auto(kind)
+        options, subject = common.options, common.subject
+        if len(common.inputs) != 1:
+            raise _fail(key_at, f"a container takes one input; 'from' names {len(common.inputs)}", subject=subject)
+        x = common.inputs[0]
+        local = common.name or context.scope.auto(kind)
         full = context.scope.prefix + local
         context.scope.names[local] = -2
         # A named container scopes the names inside it (``stage.conv1``); an
         # unnamed one groups its layers but leaves their names to the parent.
-        scope = _Scope(full + ".", context.scope) if name else context.scope
-        inner = _Context(scope, context.params, (*context.path, full), trainable, context.blocks_open)
+        scope = _Scope(full + ".", context.scope) if common.name else context.scope
+        inner = _Context(scope, context.params, (*context.path, full), common.trainable, context.blocks_open)
         self.groups[full] = kind
         if kind == "sequential":
             if "layers" not in options:
-                raise _fail(key_at, f"{label} needs 'layers'")
-            out = self.sequence(options["layers"], x, inner, f"{label}: layers")
+                raise _fail(key_at, "sequential needs 'layers'", subject=subject)
+            out = self.sequence(options["layers"], x, inner, "layers", subject)
         else:
-            merge = self._merge(options, kind, context, label)
+            merge = self._merge(options, kind, context, subject)
             if kind == "residual":
                 if "body" not in options:
-                    raise _fail(key_at, f"{label} needs 'body': the layers whose output is added to the shortcut")
-                outs = [self.sequence(options["body"], x, inner, f"{label}: body")]
-                outs.append(self.sequence(options["shortcut"], x, inner, f"{label}: shortcut") if "shortcut" in options else x)
+                    raise _fail(key_at, "residual needs 'body': the layers whose output is added to the shortcut", subject=subject)
+                outs = [self.sequence(options["body"], x, inner, "body", subject)]
+                outs.append(self.sequence(options["shortcut"], x, inner, "shortcut", subject) if "shortcut" in options else x)
             else:
                 if "paths" not in options:
-                    raise _fail(key_at, f"{label} needs 'paths': a list of layer lists, run side by side")
-                paths = _expect_list(options["paths"], f"{label}: paths")
+                    raise _fail(key_at, "branches needs 'paths': a list of layer lists, run side by side", subject=subject)
+                paths = _expect_list(options["paths"], "paths", subject)
                 if len(paths) < 2:
-                    raise _fail(options["paths"].at, f"{label} needs at least 2 paths, got {len(paths)}")
-                outs = [self.sequence(p, x, inner, f"{label}: each path") for p in paths]
+                    raise _fail(options["paths"].at, f"branches needs at least 2 paths, got {len(paths)}", subject=subject, option="paths")
+                outs = [self.sequence(p, x, inner, "each path", subject) for p in paths]
             merge_local = inner.scope.auto(merge)
             out = self._add(inner.scope.prefix + merge_local, make_layer(merge), outs, inner, key_at, merge_local)
         context.scope.names[local] = out
         self.global_names[full] = out
         return out
 
-    def _merge(self, options: dict[str, Located], kind: str, context: _Context, label: str) -> str:
+    def _merge(self, options: dict[str, Located], kind: str, context: _Context, subject: _Subject) -> str:
         default = "add" if kind == "residual" else "concat"
         if "merge" not in options:
             return default
-        merge = self._value(options["merge"], context.params, label)
+        merge = self._value(options["merge"], context.params, subject)
         if merge not in MERGES:
-            raise _fail(options["merge"].at, f"{label}: merge must be one of {', '.join(MERGES)}, got {merge!r}")
+            raise _fail(options["merge"].at, f"merge must be one of {', '.join(MERGES)}, got {merge!r}", subject=subject, option="merge")
         return merge
 
 

@@ -32,7 +32,20 @@ from .shapes import Layout, Shape
 if TYPE_CHECKING:
     from .yamlnodes import Position
 
-__all__ = ["DType", "Expectation", "Model", "Node", "Row", "Summary", "Totals", "analyse", "peak_live"]
+__all__ = [
+    "DType",
+    "Expectation",
+    "Model",
+    "Node",
+    "Part",
+    "Row",
+    "Summary",
+    "Totals",
+    "analyse",
+    "infer_row",
+    "peak_live",
+    "summarise",
+]
 
 INPUT = -1
 """Index that stands for the model input in :attr:`Node.inputs`."""
@@ -108,6 +121,18 @@ class Totals(NamedTuple):
     dtype: DType
 
 
+class Part(NamedTuple):
+    """The figures of one layer, or of a group (block instance, container)."""
+
+    output: Shape
+    """The layer's output; a group's is the output of its last layer."""
+    params: int
+    trainable: int
+    non_trainable: int
+    macs: int
+    """For a group, sums over the layers inside it."""
+
+
 class Summary(NamedTuple):
     model: Model
     rows: tuple[Row, ...]
@@ -116,6 +141,33 @@ class Summary(NamedTuple):
     @property
     def output(self) -> Shape:
         return self.rows[self.model.output].result.output if self.rows else self.model.input
+
+    def with_dtype(self, dtype: DType) -> Summary:
+        """The same analysis with memory figures at ``dtype``: totals only, no inference."""
+        if dtype == self.totals.dtype:
+            return self
+        return self._replace(totals=_totals(self.model, self.rows, dtype))
+
+    def part(self, name: str) -> Part:
+        """Figures of the layer or group called ``name`` (a full name); KeyError if none.
+
+        A group's counts are the sums over the layers inside it
+        (:attr:`Node.path`), and its output is that of its last layer, which
+        is what the group's name stands for in ``from:``.
+
+        >>> from convcalc.loader import parse
+        >>> s = parse("{input: [8, 8, 3], layers: [sequential: {name: head, layers: "
+        ...           "[conv2d: {filters: 4, kernel: 1}, relu]}]}")
+        >>> s.part("head")                        # (3 + 1)·4 = 16; 8·8·4 outputs × 3
+        Part(output=Shape(dims=(8, 8, 4)), params=16, trainable=16, non_trainable=0, macs=768)
+        """
+        inside = [r.result for r in self.rows if r.node.name == name or name in r.node.path]
+        if not inside:
+            raise KeyError(name)
+        trainable = sum(r.trainable for r in inside)
+        non_trainable = sum(r.non_trainable for r in inside)
+        macs = sum(r.macs for r in inside)
+        return Part(inside[-1].output, trainable + non_trainable, trainable, non_trainable, macs)
 
 
 def _frozen(result: LayerResult) -> LayerResult:
@@ -147,26 +199,34 @@ def analyse(model: Model, dtype: DType = DType.FLOAT32) -> Summary:
 
 
 def _analyse(model: Model, dtype: DType) -> Summary:
-    shapes: list[Shape] = []
     rows: list[Row] = []
     for node in model.nodes:
-        inputs = tuple(model.input if i == INPUT else shapes[i] for i in node.inputs)
-        try:
-            result = apply(node.spec, *inputs)
-        except ConvCalcError as error:
-            where = f"{node.at}: " if node.at else ""
-            located = error.within(f"{where}layer {node.name!r} ({node.spec.kind})")
-            if node.spec.arity[0] > 1 and isinstance(error, ShapeError):
-                located.rule = "merge-mismatch"
-            raise located from None
-        if not node.trainable:
-            result = _frozen(result)
-        shapes.append(result.output)
-        rows.append(Row(node, inputs, result))
+        rows.append(infer_row(node, tuple(model.input if i == INPUT else rows[i].result.output for i in node.inputs)))
+    return summarise(model, rows, dtype)
+
+
+def infer_row(node: Node, inputs: tuple[Shape, ...]) -> Row:
+    """One node applied to its input shapes; an error names the node and its place.
+
+    The loader calls this as it adds each node, so a file is analysed once,
+    while it is read; :func:`analyse` calls it for a model built by hand.
+    """
+    try:
+        result = apply(node.spec, *inputs)
+    except ConvCalcError as error:
+        located = error.located(at=node.at, layer=node.name, kind=node.spec.kind)
+        if node.spec.arity[0] > 1 and isinstance(error, ShapeError):
+            located.rule = "merge-mismatch"
+        raise located from None
+    return Row(node, inputs, result if node.trainable else _frozen(result))
+
+
+def summarise(model: Model, rows: Sequence[Row], dtype: DType = DType.FLOAT32) -> Summary:
+    """The summary of ``model`` from its analysed rows: totals are sums over them."""
     return Summary(model, tuple(rows), _totals(model, rows, dtype))
 
 
-def _totals(model: Model, rows: list[Row], dtype: DType) -> Totals:
+def _totals(model: Model, rows: Sequence[Row], dtype: DType) -> Totals:
     trainable = sum(r.result.trainable for r in rows)
     non_trainable = sum(r.result.non_trainable for r in rows)
     sizes = [r.result.output.size for r in rows]

@@ -261,12 +261,12 @@ def BASE_TEMPLATE(
             "boolean": {"anyOf": [{"type": "boolean"}, {"$ref": "#/definitions/expression"}]},
             "number": {"anyOf": [{"type": "number"}, {"$ref": "#/definitions/expression"}]},
             "name": {
-                "description": "Letters, digits, _ and -, starting with a letter or _; "
-                "not 'input'.",
+                "description": "Letters, digits, _ and -; may start with a digit (quote it: '0'); "
+                "no dots (they join scopes); not 'input'.",
                 "anyOf": [
                     {
                         "type": "string",
-                        "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$",
+                        "pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*$",
                         "not": {"const": "input"},
                     },
                     {"$ref": "#/definitions/expression"},
@@ -441,7 +441,10 @@ def BASE_TEMPLATE(
             },
             "params": {
                 "type": ["object", "null"],
-                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"},
+                "propertyNames": {
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                    "not": {"enum": ["in_channels", "in_h", "in_w"]},
+                },
             },
         },
     }

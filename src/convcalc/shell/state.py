@@ -4,16 +4,16 @@ A :class:`State` is one immutable snapshot: the input shape, the layer
 entries in the architecture file's plain-data form, the layout and any other
 top-level keys of a loaded file. :func:`state_yaml` writes it as the text of
 an architecture file, and :func:`build` loads that text with
-:func:`convcalc.loader.parse_model`, so the shell and files can never
-disagree; the loader's ``<shell>:LINE:COL:`` prefix is turned into the layer
-number the user knows. :func:`layers_to_model` is the same path for
+:func:`convcalc.loader.parse`, so the shell and files can never
+disagree; the line of a load error's position (its ``at``) is turned into
+the layer number the user knows. :func:`layers_to_model` is the same path for
 ``convcalc model --layers``. No rich here: this module returns data.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,8 +23,8 @@ import yaml
 from .. import files
 from ..errors import ConvCalcError, InputError
 from ..linesyntax import parse_layers
-from ..loader import LoadError, parse_model
-from ..model import Model, Summary, analyse
+from ..loader import LoadError, parse
+from ..model import Model, Summary
 from ..shapes import Layout, Shape, parse_shape
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "entry_text",
     "forward_check",
     "layers_to_model",
+    "layers_to_summary",
     "state_yaml",
     "write_atomically",
 ]
@@ -132,25 +133,24 @@ def state_yaml(state: State) -> tuple[str, list[int]]:
     return text, starts
 
 
-_WHERE = re.compile(re.escape(SHELL_FILE) + r":(\d+):\d+: ")
-
-
-def _translate(message: str, starts: list[int], numbers: tuple[int, ...] | None = None) -> str:
+def _translate(error: ConvCalcError, starts: list[int], numbers: tuple[int, ...] | None = None) -> str:
     """``<shell>:7:12: layer 'c' …`` → ``layer 5 'c' …``: the user counts layers, not lines.
 
-    ``numbers`` gives each entry the number the user knows it by, when that
-    is not its position (during a ``del``, the layers after it keep theirs).
+    The line is the error's ``at``; ``numbers`` gives each entry the number
+    the user knows it by, when that is not its position (during a ``del``,
+    the layers after it keep theirs).
     """
-    found = _WHERE.match(message)
-    if not found:
-        return message
-    rest = message[found.end():]
-    line = int(found.group(1))
-    if not starts or not starts[0] <= line < starts[-1]:
+    at = error.at
+    if at is None or at.file != SHELL_FILE:
+        return error.message
+    unplaced = copy.copy(error)
+    unplaced.at = None
+    rest = unplaced.message
+    if not starts or not starts[0] <= at.line < starts[-1]:
         return rest
-    index = bisect.bisect_right(starts, line) - 1
+    index = bisect.bisect_right(starts, at.line) - 1
     number = numbers[index] if numbers else index + 1
-    if rest.startswith("layer '"):
+    if error.layer is not None and not error.context and getattr(error, "noun", "layer") == "layer":
         return f"layer {number} {rest.removeprefix('layer ')}"
     return f"layer {number}: {rest}"
 
@@ -159,10 +159,10 @@ def build(state: State, name: str = "shell", numbers: tuple[int, ...] | None = N
     """Load ``state`` through the file loader; errors name layers by number."""
     text, starts = state_yaml(state)
     try:
-        model = parse_model(text, SHELL_FILE, default_name=name)
+        summary = parse(text, SHELL_FILE, default_name=name)
     except LoadError as error:
-        raise InputError(_translate(error.message, starts, numbers)) from None
-    return Built(model, analyse(model), _entry_of(state, model, starts))
+        raise InputError(_translate(error, starts, numbers)) from None
+    return Built(summary.model, summary, _entry_of(state, summary.model, starts))
 
 
 def _entry_of(state: State, model: Model, starts: list[int]) -> tuple[int, ...]:
@@ -198,19 +198,24 @@ def _entry_of(state: State, model: Model, starts: list[int]) -> tuple[int, ...]:
 def layers_to_model(text: str, input_shape: str, layout: Layout = Layout.HWC, name: str = "layers") -> Model:
     """The model of ``convcalc model --layers "conv 64 k7 s2 p3; bn; relu" --input 224x224x3``.
 
-    >>> m = layers_to_model("conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1", "224x224x3")
-    >>> analyse(m).output.format()       # (224 + 6 − 7) // 2 + 1 = 112, then (112 + 2 − 3) // 2 + 1 = 56
+    >>> s = layers_to_summary("conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1", "224x224x3")
+    >>> s.output.format()                # (224 + 6 − 7) // 2 + 1 = 112, then (112 + 2 − 3) // 2 + 1 = 56
     '56×56×64'
     >>> layers_to_model("conv 8 k3; maxpool k9", "4x4x1")
     Traceback (most recent call last):
       ...
     convcalc.errors.InputError: layer 2 'maxpool2d' (maxpool2d): kernel 9 is larger than the padded input 2 (H=2, padding=0)
     """
+    return layers_to_summary(text, input_shape, layout, name).model
+
+
+def layers_to_summary(text: str, input_shape: str, layout: Layout = Layout.HWC, name: str = "layers") -> Summary:
+    """:func:`layers_to_model`, analysed (once, while loading)."""
     shape = parse_shape(input_shape, layout)
     entries = parse_layers(text)
     if not entries:
         raise InputError(f"--layers {text!r} has no layers; give some, as in \"conv 64 k3 p1; bn; relu\"")
-    return build(State(shape, tuple(entries), layout), name).model
+    return build(State(shape, tuple(entries), layout), name).summary
 
 
 def write_atomically(path: Path, text: str) -> None:
