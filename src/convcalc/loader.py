@@ -110,8 +110,8 @@ def _fail(at: Position, reason: str, rule: str = "schema", subject: _Subject | N
     return LoadError(reason, rule=rule, at=at, **(subject.fields() if subject else {}), **fields)
 
 
-def load(path: str | Path) -> Summary:
-    """Read, validate and analyse the file at ``path``."""
+def load(path: str | Path, input: Shape | None = None) -> Summary:
+    """Read, validate and analyse the file at ``path`` (at ``input`` instead of its own, if given)."""
     from .files import UnreadableError, read_source  # regular files only, size-capped, never blocks
 
     path = Path(path)
@@ -119,11 +119,14 @@ def load(path: str | Path) -> Summary:
         text = read_source(path)
     except UnreadableError as error:
         raise LoadError(error.reason, rule="unreadable", context=str(path)) from None
-    return parse(text, str(path), default_name=path.stem)
+    return parse(text, str(path), default_name=path.stem, input=input)
 
 
-def parse(text: str, file: str = "<text>", default_name: str = "model") -> Summary:
+def parse(text: str, file: str = "<text>", default_name: str = "model", input: Shape | None = None) -> Summary:
     """Build and analyse a model from YAML text; ``file`` names it in messages.
+
+    ``input`` replaces the file's input shape (checked, then ignored): every
+    layer, and every ``$in_h``/``$in_w``/``$in_channels``, sees the new one.
 
     >>> s = parse("{input: [32, 32, 3], layers: [conv2d: {filters: 8, kernel: 3}]}")
     >>> s.output.format(), s.totals.params          # 30 = 32 − 3 + 1; (3·3·3 + 1)·8
@@ -132,7 +135,7 @@ def parse(text: str, file: str = "<text>", default_name: str = "model") -> Summa
     try:
         with paused_gc():
             root = parse_yaml(text, file)
-            return _Builder(file).summary(root, default_name)
+            return _Builder(file).summary(root, default_name, input)
     except LoadError:
         raise
     except ConvCalcError as error:
@@ -278,6 +281,10 @@ class _Builder:
         self.top_params: dict[str, Any] = {}
         self.global_names: dict[str, int] = {}
         self.used_blocks: set[str] = set()
+        self.results: dict[Any, Any] = {}
+        """Layer results by (spec, input shapes), shared by every node alike."""
+        self.specs: dict[Any, Any] = {}
+        """Specs by (kind, options): a deep file repeats the same entry."""
 
     def shape(self, index: int) -> Shape:
         """The output of node ``index`` (inferred when it was added), or the input."""
@@ -285,7 +292,7 @@ class _Builder:
 
     # ------------------------------------------------------------ top level
 
-    def summary(self, root: Located, default_name: str) -> Summary:
+    def summary(self, root: Located, default_name: str, input: Shape | None = None) -> Summary:
         top = _expect_mapping(root, "an architecture file")
         if not top:
             raise _fail(root.at, "an architecture needs at least 'input' and 'layers'")
@@ -302,6 +309,8 @@ class _Builder:
                 raise _fail(top["layout"].at, f"layout must be 'hwc' or 'chw', got {_kind_of(top['layout'])}")
             layout = Layout(value)
         self.input = self._input(top["input"], layout)
+        if input is not None:
+            self.input = input
         self.top_params = params = self._params(top.get("params"), {}, "params")
         if "blocks" in top:
             self._blocks(top["blocks"])
@@ -556,7 +565,7 @@ class _Builder:
         if index >= MAX_LAYERS:
             raise _fail(at, f"the network grows past {MAX_LAYERS:,} layers here (a large 'repeat', or YAML aliases?); convcalc stops there")
         node = Node(name, spec, tuple(inputs), context.path, context.trainable, at)
-        self.rows.append(infer_row(node, tuple(self.shape(i) for i in inputs)))
+        self.rows.append(infer_row(node, tuple(self.shape(i) for i in inputs), self.results))
         self.nodes.append(node)
         context.scope.names[local] = index
         self.global_names[name] = index
@@ -564,8 +573,17 @@ class _Builder:
 
     def _make(self, kind: str, values: dict[str, Any], options: dict[str, Located], key_at: Position, subject: _Subject) -> Any:
         """The spec of ``kind``; a bad option is reported at its value."""
+        # Types are part of the key: 1, 1.0 and True are equal but not the same option value.
+        hashable = all(v.__hash__ is not None for v in values.values())
+        key = (kind, *((k, type(v), v) for k, v in values.items())) if hashable else None
+        found = self.specs.get(key) if key is not None else None
+        if found is not None:
+            return found
         try:
-            return make_layer(kind, values)
+            spec = make_layer(kind, values)
+            if key is not None:
+                self.specs[key] = spec
+            return spec
         except ConvCalcError as error:
             option = error.option
             given = options.get(option) if option else None

@@ -200,19 +200,29 @@ def analyse(model: Model, dtype: DType = DType.FLOAT32) -> Summary:
 
 def _analyse(model: Model, dtype: DType) -> Summary:
     rows: list[Row] = []
+    memo: dict[Any, LayerResult] = {}
     for node in model.nodes:
-        rows.append(infer_row(node, tuple(model.input if i == INPUT else rows[i].result.output for i in node.inputs)))
+        rows.append(infer_row(node, tuple(model.input if i == INPUT else rows[i].result.output for i in node.inputs), memo))
     return summarise(model, rows, dtype)
 
 
-def infer_row(node: Node, inputs: tuple[Shape, ...]) -> Row:
+def infer_row(node: Node, inputs: tuple[Shape, ...], memo: dict[Any, LayerResult] | None = None) -> Row:
     """One node applied to its input shapes; an error names the node and its place.
 
     The loader calls this as it adds each node, so a file is analysed once,
     while it is read; :func:`analyse` calls it for a model built by hand.
+    ``memo`` remembers results by (spec, input shapes): specs and shapes are
+    frozen values and a rule is a pure function of them, and deep networks
+    repeat the same layer on the same shape thousands of times.
     """
+    key = (node.spec, inputs)
+    found = memo.get(key) if memo is not None else None
+    if found is not None:
+        return Row(node, inputs, found if node.trainable else _frozen(found))
     try:
         result = apply(node.spec, *inputs)
+        if memo is not None:
+            memo[key] = result
     except ConvCalcError as error:
         located = error.located(at=node.at, layer=node.name, kind=node.spec.kind)
         if node.spec.arity[0] > 1 and isinstance(error, ShapeError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from enum import Enum
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -71,14 +72,28 @@ def canonical_kind(name: str) -> str:
 
 def spec_class(kind: str) -> type[LayerSpec]:
     """The spec class of a kind (or alias), importing its module on first use."""
-    module, attr = _LOCATIONS[canonical_kind(kind)]
+    found = _CLASSES.get(kind)
+    if found is None:
+        found = _class_of(canonical_kind(kind))
+        _CLASSES[kind] = found
+    return found
+
+
+_CLASSES: dict[str, type[LayerSpec]] = {}
+"""Classes found so far, by the name asked for: a file names the same few kinds
+thousands of times."""
+
+
+@cache
+def _class_of(kind: str) -> type[LayerSpec]:
+    module, attr = _LOCATIONS[kind]
     return getattr(import_module(f"{__name__}.{module}"), attr)
 
 
 def make_layer(kind: str, options: Mapping[str, Any] | None = None) -> LayerSpec:
     """Build the spec of ``kind`` from user options, normalised and checked."""
-    name = canonical_kind(kind)
-    return spec_class(name).build(options or {}, kind=name)
+    cls = spec_class(kind)
+    return cls.build(options or {}, kind=cls.kind)
 
 
 def apply(spec: LayerSpec, *inputs: Shape) -> LayerResult:

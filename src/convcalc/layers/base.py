@@ -97,8 +97,10 @@ class LayerSpec:
     def __post_init__(self) -> None:
         # Normalise every field once, however the spec was constructed, so a
         # spec built directly (``Conv2d(64, 3)``) equals one built from a file.
-        for name, norm in _normalisers(type(self)):
-            object.__setattr__(self, name, norm(name, getattr(self, name)))
+        for name, norm, default, normalised in _normalisers(type(self)):
+            value = getattr(self, name)
+            # An option left at its default (the very object) was normalised once, per class.
+            object.__setattr__(self, name, normalised if value is default else norm(name, value))
         self.validate()
 
     def validate(self) -> None:
@@ -109,7 +111,7 @@ class LayerSpec:
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        return tuple(_fields(cls))
 
     @classmethod
     def build(cls, options: Mapping[str, Any], kind: str | None = None) -> LayerSpec:
@@ -120,7 +122,7 @@ class LayerSpec:
         (2, 2)
         """
         kind = kind or cls.kind
-        known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        known = _fields(cls)
         for name in options:
             if name not in known:
                 raise SpecError(unknown_option_message(kind, name, tuple(known)), option=name)
@@ -157,9 +159,22 @@ class LayerSpec:
 
 
 @cache
-def _normalisers(cls: type) -> tuple[tuple[str, Callable[[str, Any], Any]], ...]:
-    """Each field's name and normalising function, looked up once per class."""
-    return tuple((f.name, f.metadata["norm"]) for f in dataclasses.fields(cls))
+def _fields(cls: type) -> dict[str, dataclasses.Field]:
+    """A spec class's fields by name, looked up once per class (``dataclasses.fields``
+    rebuilds its tuple on every call, which a 100,000-layer file feels)."""
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+@cache
+def _normalisers(cls: type) -> tuple[tuple[str, Callable[[str, Any], Any], Any, Any], ...]:
+    """Each field's name, normalising function, default and normalised
+    default, looked up once per class."""
+    found = []
+    for f in dataclasses.fields(cls):
+        norm = f.metadata["norm"]
+        missing = f.default is dataclasses.MISSING
+        found.append((f.name, norm, f.default, None if missing else norm(f.name, f.default)))
+    return tuple(found)
 
 
 def unknown_option_message(kind: str, name: str, known: tuple[str, ...]) -> str:
