@@ -22,6 +22,8 @@ CONFIGS = Path(convcalc.__file__).parent / "configs"
 
 
 class Layer(NamedTuple):
+    """A layer's figures, or a group's (block instance, container): its last layer's output."""
+
     output: tuple[int, ...]
     params: int | None = None
     """Trainable + non-trainable, as a Keras summary's Param # column."""
@@ -134,6 +136,88 @@ FIGURES: dict[str, Figures] = {
             "classifier": Layer((1000,), 1280 * 1000 + 1000),
         },
     ),
+    # torchvision shufflenet_v2_x1_0: 2,278,604 parameters, 0.14 GFLOPS
+    # (144,907,992 MACs); its 56 batch norms hold 2 × 8,090 = 16,180 running
+    # statistics. Stage outputs 28×28×116, 14×14×232, 7×7×464 (Ma et al., table 5).
+    "shufflenet_v2_x1_0": Figures(
+        output=(1000,), trainable=2_278_604, non_trainable=16_180, total=2_294_784,
+        macs=144_907_992,
+        layers={
+            "conv1.0": Layer((112, 112, 24), 3 * 3 * 3 * 24),
+            "maxpool": Layer((56, 56, 24), 0),
+            "stage2.0.branch1.0": Layer((28, 28, 24), 3 * 3 * 24),  # depthwise, stride 2
+            "stage2.0.branch2.0": Layer((56, 56, 58), 24 * 58),  # 1×1 on the whole input
+            "stage2.1.branch2.0": Layer((28, 28, 58), 58 * 58),  # 1×1 on half the channels
+            "stage2.3.channel_shuffle": Layer((28, 28, 116), 0),
+            "stage3.7.channel_shuffle": Layer((14, 14, 232), 0),
+            "stage4.3.channel_shuffle": Layer((7, 7, 464), 0),
+            "conv5.0": Layer((7, 7, 1024), 464 * 1024),
+            "fc": Layer((1000,), 1024 * 1000 + 1000),
+        },
+    ),
+    # torchvision convnext_tiny: 28,589,128 parameters, 4.46 GFLOPS
+    # (4,455,531,264 MACs); layer norms only, so nothing non-trainable.
+    # Stages 56×56×96, 28×28×192, 14×14×384, 7×7×768 (Liu et al., 2022).
+    "convnext_tiny": Figures(
+        output=(1000,), trainable=28_589_128, non_trainable=0, total=28_589_128,
+        macs=4_455_531_264,
+        layers={
+            "features.0.0": Layer((56, 56, 96), (4 * 4 * 3 + 1) * 96),  # patchify stem
+            "features.1.0.block.0": Layer((56, 56, 96), (7 * 7 + 1) * 96),  # depthwise 7×7
+            "features.1.0.block.3": Layer((56, 56, 384), 96 * 384 + 384),
+            "features.1.0.layer_scale": Layer((56, 56, 96), 96),
+            "features.2.1": Layer((28, 28, 192), (2 * 2 * 96 + 1) * 192),
+            "features.5.8.block.5": Layer((14, 14, 384), 1536 * 384 + 384),
+            # the last block: depthwise (7·7 + 1)·768, LN 2·768, MLP (768 + 1)·3072
+            # and (3072 + 1)·768, layer scale 768
+            "features.7.2": Layer((7, 7, 768), 50 * 768 + 2 * 768 + 769 * 3072 + 3073 * 768 + 768),
+            "classifier.2": Layer((1000,), 768 * 1000 + 1000),
+        },
+    ),
+    # torchvision efficientnet_b0: 5,288,548 parameters, 0.39 GFLOPS
+    # (385,814,752 MACs); its batch norms hold 42,016 running statistics.
+    # Stage outputs (Tan & Le, 2019, table 1): 112×112×16, 56×56×24,
+    # 28×28×40, 14×14×80, 14×14×112, 7×7×192, 7×7×320, 7×7×1280.
+    "efficientnet_b0": Figures(
+        output=(1000,), trainable=5_288_548, non_trainable=42_016, total=5_330_564,
+        macs=385_814_752,
+        layers={
+            "features.0.0": Layer((112, 112, 32), 3 * 3 * 3 * 32),
+            "features.1.0": Layer((112, 112, 16)),
+            "features.2.1": Layer((56, 56, 24)),
+            "features.3.1": Layer((28, 28, 40)),
+            "features.4.2": Layer((14, 14, 80)),
+            "features.5.2": Layer((14, 14, 112)),
+            "features.6.3": Layer((7, 7, 192)),
+            "features.7.0": Layer((7, 7, 320)),
+            "features.1.0.se.fc1": Layer((1, 1, 8), 32 * 8 + 8),  # squeeze to 32 / 4
+            "features.3.0.depthwise": Layer((28, 28, 144), 5 * 5 * 144),
+            "features.8.0": Layer((7, 7, 1280), 320 * 1280),
+            "classifier.1": Layer((1000,), 1280 * 1000 + 1000),
+        },
+    ),
+    # torchvision googlenet (no auxiliary heads): 6,624,904 parameters,
+    # 1.50 GFLOPS (1,498,376,192 MACs); its batch norms hold 14,560 running
+    # statistics. Szegedy et al., table 1: 56×56×64 after the first pool,
+    # inception (3a) 28×28×256, (3b) 28×28×480, (4e) 14×14×832, (5b) 7×7×1024.
+    "googlenet": Figures(
+        output=(1000,), trainable=6_624_904, non_trainable=14_560, total=6_639_464,
+        macs=1_498_376_192,
+        layers={
+            "conv1.conv": Layer((112, 112, 64), 7 * 7 * 3 * 64),
+            "conv1.bn": Layer((112, 112, 64), 4 * 64),
+            "maxpool1": Layer((56, 56, 64), 0),  # ceil_mode: 55 without it
+            "conv3.conv": Layer((56, 56, 192), 3 * 3 * 64 * 192),
+            "maxpool2": Layer((28, 28, 192), 0),
+            "inception3a": Layer((28, 28, 256)),
+            "inception3b": Layer((28, 28, 480)),
+            "inception4a": Layer((14, 14, 512)),
+            "inception4e": Layer((14, 14, 832)),
+            "maxpool4": Layer((7, 7, 832), 0),
+            "inception5b": Layer((7, 7, 1024)),
+            "fc": Layer((1000,), 1024 * 1000 + 1000),
+        },
+    ),
     # LeNet-5 (LeCun et al., 1998): 61,706 parameters; C1 28×28×6 (156),
     # S2 14×14×6, C3 10×10×16 (2,416), S4 5×5×16, C5 120 (48,120), F6 84
     # (10,164), output 10 (850).
@@ -204,9 +288,10 @@ def test_published_figures(name: str) -> None:
 )
 def test_published_layers(name: str, layer: str) -> None:
     want = FIGURES[name].layers[layer]
-    rows = {r.node.name: r for r in summary(name).rows}
-    assert layer in rows, f"{name} has no layer {layer!r}"
-    result = rows[layer].result
-    assert result.output.dims == want.output
+    try:
+        part = summary(name).part(layer)  # a layer, or a block instance or container
+    except KeyError:
+        pytest.fail(f"{name} has no layer or group {layer!r}")
+    assert part.output.dims == want.output
     if want.params is not None:
-        assert result.params == want.params
+        assert part.params == want.params

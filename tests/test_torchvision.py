@@ -2,14 +2,19 @@
 
 Each network is built with ``weights=None`` and run once on a 1×3×224×224
 input with forward hooks on its leaf modules. The convolution, linear,
-batch-norm and pooling calls, in execution order, must pair one to one with
-convcalc's rows of the same kinds, agreeing on output shape (torch's N×C×H×W
-read as H×W×C) and on parameters; where a config uses torchvision's layer
-names (resnet50: ``conv1``, ``layer1.0.conv2``, ``fc``) each pair must also
-agree on the name. Totals: sum of ``p.numel()`` = convcalc's trainable
-parameters, batch norms' running statistics = its non-trainable ones, and the
-MACs counted from the hooks (conv: output elements × weight[0].numel();
-linear: output elements × in_features) = its MACs.
+batch-norm, layer-norm, pooling and stochastic-depth calls, in execution
+order, must pair one to one with convcalc's rows of the same kinds, agreeing
+on output shape (torch's N×C×H×W read as H×W×C; ConvNeXt's channels-last
+linear layers as they are), on parameters, on MACs and on the setting torch
+holds (a norm's ``eps``, stochastic depth's ``p``). ConvNeXt's layer scale is
+a bare parameter of its block, so it is taken as a ``scale`` call where the
+block's ``block`` sequence ends. Where a config uses torchvision's layer
+names (resnet50: ``conv1``, ``layer1.0.conv2``, ``fc``; googlenet:
+``inception3a.branch2.1.conv``) each pair must also agree on the name.
+Totals: sum of ``p.numel()`` = convcalc's trainable parameters, batch norms'
+running statistics = its non-trainable ones, and the MACs counted from the
+hooks (conv: output elements × weight[0].numel(); linear: output elements ×
+in_features) = its MACs.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from convcalc.model import Row, analyse
 
 torch = pytest.importorskip("torch")
 models = pytest.importorskip("torchvision.models")
+ops = pytest.importorskip("torchvision.ops")
 nn = torch.nn
 
 CONFIGS = Path(convcalc.__file__).parent / "configs"
@@ -38,6 +44,9 @@ TORCH_KINDS: dict[type, str] = {
     nn.MaxPool2d: "maxpool",
     nn.AvgPool2d: "avgpool",
     nn.AdaptiveAvgPool2d: "adaptive_avgpool",
+    nn.LayerNorm: "layernorm",
+    models.convnext.LayerNorm2d: "layernorm",  # channels-first LayerNorm; ours is channels-last
+    ops.StochasticDepth: "drop_path",
 }
 OUR_KINDS = {
     "conv2d": "conv",
@@ -47,12 +56,47 @@ OUR_KINDS = {
     "avgpool2d": "avgpool",
     "adaptive_avgpool2d": "adaptive_avgpool",
     "global_avgpool2d": "adaptive_avgpool",  # torch: AdaptiveAvgPool2d((1, 1))
+    "layernorm": "layernorm",
+    "drop_path": "drop_path",
+    "scale": "scale",  # torch: CNBlock.layer_scale, see trace()
 }
+# The option holding the value torch keeps as an attribute (see _setting).
+OUR_SETTING = {"batchnorm2d": "eps", "layernorm": "eps", "drop_path": "rate"}
 
 
 def _resnet_name(ours: str) -> str:
     """Our names are torchvision's but for the shortcut (no dots in a name)."""
     return ours.replace("downsample_conv", "downsample.0").replace("downsample_bn", "downsample.1")
+
+
+def _same_name(ours: str) -> str:
+    return ours
+
+
+# Our MBConv layer names → torchvision's place in ``block``: {e} is the
+# depthwise stage, which comes first where there is no expansion (t = 1).
+_MBCONV = {
+    "expand": "block.0.0",
+    "expand_bn": "block.0.1",
+    "depthwise": "block.{e}.0",
+    "depthwise_bn": "block.{e}.1",
+    "se.avgpool": "block.{se}.avgpool",
+    "se.fc1": "block.{se}.fc1",
+    "se.fc2": "block.{se}.fc2",
+    "project": "block.{p}.0",
+    "project_bn": "block.{p}.1",
+    "stochastic_depth": "stochastic_depth",
+}
+
+
+def _efficientnet_name(ours: str) -> str:
+    """Stages and blocks carry torchvision's names; the layers inside an MBConv say what they do."""
+    parts = ours.split(".")
+    if parts[0] != "features" or parts[1] in ("0", "8"):
+        return ours
+    e = 0 if parts[1] == "1" else 1  # features.1 is MBConv1: no expansion
+    inside = _MBCONV[".".join(parts[3:])].format(e=e, se=e + 1, p=e + 2)
+    return ".".join([*parts[:3], inside])
 
 
 class Case(NamedTuple):
@@ -70,6 +114,15 @@ CASES = [
     Case("alexnet", lambda: models.alexnet(weights=None)),
     # MobileNetV2.forward pools with F.adaptive_avg_pool2d(x, (1, 1)).
     Case("mobilenet_v2", lambda: models.mobilenet_v2(weights=None), functional=frozenset({"avgpool"})),
+    # ShuffleNetV2._forward_impl pools with x.mean([2, 3]).
+    Case(
+        "shufflenet_v2_x1_0", lambda: models.shufflenet_v2_x1_0(weights=None), _same_name,
+        functional=frozenset({"globalpool"}),
+    ),
+    Case("convnext_tiny", lambda: models.convnext_tiny(weights=None), _same_name),
+    Case("efficientnet_b0", lambda: models.efficientnet_b0(weights=None), _efficientnet_name),
+    # torchvision's published googlenet (6,624,904 parameters) has no auxiliary heads.
+    Case("googlenet", lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False), _same_name),
 ]
 
 
@@ -80,11 +133,21 @@ class Call(NamedTuple):
     """Channels last, batch dropped."""
     params: int
     macs: int
+    setting: float | None = None
+    """A norm's eps, stochastic depth's p."""
 
 
-def _hwc(shape: torch.Size) -> tuple[int, ...]:
+def _hwc(shape: torch.Size, module: Any = None) -> tuple[int, ...]:
     dims = tuple(shape)[1:]
+    if _channels_last(module):
+        return dims
     return (*dims[1:], dims[0]) if len(dims) == 3 else dims
+
+
+def _channels_last(module: Any) -> bool:
+    """Linear and LayerNorm act on the last axis: ConvNeXt permutes its maps to N×H×W×C for them."""
+    channels_first = models.convnext.LayerNorm2d
+    return isinstance(module, (nn.Linear, nn.LayerNorm)) and not isinstance(module, channels_first)
 
 
 def _macs(module: Any, out: Any) -> int:
@@ -95,18 +158,30 @@ def _macs(module: Any, out: Any) -> int:
     return 0
 
 
+def _setting(module: Any) -> float | None:
+    if isinstance(module, ops.StochasticDepth):
+        return module.p
+    return getattr(module, "eps", None)
+
+
 def trace(net: Any) -> list[Call]:
     """Leaf-module calls of the kinds we compare, in execution order."""
     calls: list[Call] = []
     handles = []
     for name, module in net.named_modules():
+        if isinstance(getattr(module, "layer_scale", None), nn.Parameter):
+            # ConvNeXt's CNBlock multiplies block(x) by layer_scale before its stochastic depth.
+            def scale_hook(_m: Any, _inputs: Any, out: Any, name: str = name, gamma: Any = module.layer_scale) -> None:
+                calls.append(Call(f"{name}.layer_scale", "scale", _hwc(out.shape), gamma.numel(), 0))
+
+            handles.append(module.block.register_forward_hook(scale_hook))
         kind = TORCH_KINDS.get(type(module))
         if kind is None or any(True for _ in module.children()):
             continue
 
         def hook(m: Any, _inputs: Any, out: Any, name: str = name, kind: str = kind) -> None:
             params = sum(p.numel() for p in m.parameters(recurse=False))
-            calls.append(Call(name, kind, _hwc(out.shape), params, _macs(m, out)))
+            calls.append(Call(name, kind, _hwc(out.shape, m), params, _macs(m, out), _setting(m)))
 
         handles.append(module.register_forward_hook(hook))
     try:
@@ -120,8 +195,13 @@ def trace(net: Any) -> list[Call]:
 
 def _our_shape(row: Row) -> tuple[int, ...]:
     dims = row.result.output.dims
-    # global pooling gives C; torch keeps 1×1×C until the flatten
-    return (1, 1, *dims) if row.node.spec.kind == "global_avgpool2d" else dims
+    # global pooling gives C (without keepdims); torch keeps 1×1×C until the flatten
+    return (1, 1, *dims) if row.node.spec.kind == "global_avgpool2d" and len(dims) == 1 else dims
+
+
+def _our_setting(row: Row) -> float | None:
+    option = OUR_SETTING.get(row.node.spec.kind)
+    return None if option is None else getattr(row.node.spec, option)
 
 
 @pytest.fixture(scope="module", params=CASES, ids=lambda c: c.config)
@@ -159,6 +239,8 @@ def test_layer_shapes_and_params(pair: Any) -> None:
             mismatches.append(f"{name} ({call.name}): {row.result.trainable} params vs torch {call.params}")
         if row.result.macs != call.macs:
             mismatches.append(f"{name} ({call.name}): {row.result.macs} MACs vs torch {call.macs}")
+        if _our_setting(row) != call.setting:
+            mismatches.append(f"{name} ({call.name}): {_our_setting(row)!r} vs torch {call.setting!r}")
     assert not mismatches, f"{case.config}:\n" + "\n".join(mismatches)
 
 
