@@ -10,6 +10,7 @@ rather than silently overwritten.
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import yaml
@@ -19,9 +20,36 @@ from .errors import ConvCalcError
 __all__ = ["Located", "Position", "YamlError", "parse_yaml"]
 
 try:  # libyaml, when PyYAML was built with it: several times faster
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader, remembering each scalar's implicit tag within one parse.
+
+    Even libyaml's composer asks the Python resolver for every scalar (a
+    dozen regular expressions each); an architecture file repeats the same
+    few words and numbers thousands of times. The safe loader has no path
+    resolvers, so a scalar's tag depends only on its text and style.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._tags: dict[Any, str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            key = (value, implicit)
+            tag = self._tags.get(key)
+            if tag is None:
+                tag = self._tags[key] = super().resolve(kind, value, implicit)
+            return tag
+        # Lists and mappings take the default tags: there are no path resolvers.
+        return _DEFAULT_TAGS[kind]
+
+
+_DEFAULT_TAGS = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
 
 
 class Position(NamedTuple):
@@ -72,31 +100,67 @@ def parse_yaml(text: str, file: str) -> Located:
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        if error.problem and error.context and error.problem.startswith("but "):
-            problem = f"{error.context}, {error.problem}"  # "expected a single document …, but found another"
-        elif error.problem and error.context and error.context_mark:
-            # The mark is where the parser gave up; say where the unclosed thing began.
-            cm = error.context_mark
-            if (cm.line, cm.column) != (mark.line, mark.column):
-                problem += f" ({error.context} that starts at line {cm.line + 1}, column {cm.column + 1})"
-        raise YamlError(f"{where}: YAML syntax error: {problem}") from None
+        at, problem = _syntax_error(error, text, file)
+        raise YamlError(f"YAML syntax error: {problem}", at=at) from None
     except yaml.reader.ReaderError as error:
-        where = _offset_position(text, error.position, file)
-        raise YamlError(f"{where}: YAML syntax error: character {chr(error.character)!r} is not allowed in YAML text") from None
+        at = _offset_position(text, error.position, file)
+        raise YamlError(f"YAML syntax error: character {chr(error.character)!r} is not allowed in YAML text", at=at) from None
     except UnicodeEncodeError as error:  # lone surrogates, which libyaml cannot encode
-        where = _offset_position(text, error.start, file)
-        raise YamlError(f"{where}: YAML syntax error: character {text[error.start]!r} is not valid Unicode text") from None
+        at = _offset_position(text, error.start, file)
+        raise YamlError(f"YAML syntax error: character {text[error.start]!r} is not valid Unicode text", at=at) from None
     except yaml.YAMLError as error:  # pragma: no cover - unmarked errors of other kinds
-        raise YamlError(f"{file}:1:1: cannot read YAML: {error}") from None
+        raise YamlError(f"cannot read YAML: {error}", at=Position(file, 1, 1)) from None
     except RecursionError:
-        raise YamlError(f"{file}:1:1: YAML syntax error: nested too deeply") from None
+        raise YamlError("YAML syntax error: nested too deeply", at=Position(file, 1, 1)) from None
     if root is None:
-        raise YamlError(f"{file}:1:1: the file is empty; an architecture needs 'input' and 'layers'")
+        raise YamlError("the file is empty; an architecture needs 'input' and 'layers'", at=Position(file, 1, 1))
     constructor = yaml.SafeLoader("")  # only for its scalar construction rules
     return _convert(root, file, constructor, set(), {})
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str) -> tuple[Position, str]:
+    """Where a YAML syntax error belongs, and what to say.
+
+    The parser's ``problem_mark`` is where it gave up, often a line or more
+    after the mistake, and at the end of the file for an unclosed bracket or
+    quote. When the ``context`` is something opened — a flow ``[``/``{``, a
+    quoted scalar, a key still waiting for its ``:`` — the place to fix is
+    where it opened (``context_mark``), so that is reported. No position is
+    ever past the last line, so a CI annotation always lands on a real line.
+    """
+    mark, opened = error.problem_mark, error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    if error.problem and error.context and error.problem.startswith("but "):
+        return _clamped(text, file, mark), f"{error.context}, {error.problem}"  # "expected a single document …, but found another"
+    if mark is None and opened is None:
+        return Position(file, 1, 1), problem
+    if not (error.problem and error.context and opened):
+        return _clamped(text, file, mark or opened), problem
+    context = error.context.removeprefix("while parsing ").removeprefix("while scanning ")
+    here, there = _clamped(text, file, opened), _clamped(text, file, mark)
+    if (here.line, here.column) == (there.line, there.column):
+        return here, problem
+    stopped = "the end of the file" if _past_end(text, mark) else f"line {there.line}, column {there.column}"
+    if error.context.startswith(("while scanning", "while parsing a flow")):
+        return here, f"{problem}, in {context} that starts here (the parser stopped at {stopped})"
+    return there, f"{problem} ({error.context} that starts at line {here.line}, column {here.column})"
+
+
+def _lines(text: str) -> list[str]:
+    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+
+
+def _past_end(text: str, mark: Any) -> bool:
+    """Whether ``mark`` is at the very end of ``text`` (where an unclosed thing is noticed)."""
+    return mark.index >= len(text) or not text[mark.index :].strip()
+
+
+def _clamped(text: str, file: str, mark: Any) -> Position:
+    """``mark`` as a position, moved back onto the last line if it lies past it."""
+    lines = _lines(text) or [""]
+    if mark.line < len(lines):
+        return Position(file, mark.line + 1, mark.column + 1)
+    return Position(file, len(lines), len(lines[-1]) + 1)
 
 
 def _offset_position(text: str, offset: int, file: str) -> Position:
@@ -117,6 +181,9 @@ def _convert(
     Sharing keeps "billion laughs" documents (aliases of aliases) linear here;
     the loader caps how many layers they may expand to.
     """
+    if node.__class__ is yaml.ScalarNode:  # a leaf: nothing to share or to nest; most nodes are these
+        mark = node.start_mark
+        return Located(_scalar(node, file, constructor), Position(file, mark.line + 1, mark.column + 1))
     done = memo.get(id(node))
     if done is None:
         done = memo[id(node)] = _convert_new(node, file, constructor, open_nodes, memo)
@@ -128,9 +195,9 @@ def _convert_new(
 ) -> Located:
     at = _position(node, file)
     if id(node) in open_nodes:
-        raise YamlError(f"{at}: an alias refers to a node that contains it; remove the recursive '*' reference")
+        raise YamlError("an alias refers to a node that contains it; remove the recursive '*' reference", at=at)
     if len(open_nodes) >= MAX_DEPTH:
-        raise YamlError(f"{at}: lists and mappings are nested more than {MAX_DEPTH} deep here")
+        raise YamlError(f"lists and mappings are nested more than {MAX_DEPTH} deep here", at=at)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         open_nodes = open_nodes | {id(node)}
     if isinstance(node, yaml.MappingNode):
@@ -138,12 +205,12 @@ def _convert_new(
         key_at: dict[str, Position] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlError(f"{_position(key_node, file)}: YAML merge keys ('<<') are not supported; use a block instead")
+                raise YamlError("YAML merge keys ('<<') are not supported; use a block instead", at=_position(key_node, file))
             key = _scalar(key_node, file, constructor)
             if not isinstance(key, str):
                 key = key_node.value  # as written: `on`, `3`, `2020-01-01`, not True, 3, a date
             if key in items:
-                raise YamlError(f"{_position(key_node, file)}: duplicate key {key!r} (first at line {key_at[key].line})")
+                raise YamlError(f"duplicate key {key!r} (first at line {key_at[key].line})", at=_position(key_node, file))
             key_at[key] = _position(key_node, file)
             items[key] = _convert(value_node, file, constructor, open_nodes, memo)
         return Located(items, at, key_at)
@@ -152,14 +219,26 @@ def _convert_new(
     return Located(_scalar(node, file, constructor), at)
 
 
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_PLAIN_INT = re.compile(r"-?[1-9][0-9]{0,17}\Z|0\Z")
+"""A decimal int PyYAML would read the same way: no '0x', '0o', '_' or sexagesimal '1:30'."""
+
+
 def _scalar(node: yaml.Node, file: str, constructor: yaml.SafeLoader) -> Any:
     if not isinstance(node, yaml.ScalarNode):
-        raise YamlError(f"{_position(node, file)}: a mapping key must be a plain word")
+        raise YamlError("a mapping key must be a plain word", at=_position(node, file))
+    # Fast paths for the two commonest scalars: PyYAML's construct_object costs
+    # about three times as much, and a 100,000-layer file has a million scalars.
+    if node.tag == _STR:
+        return node.value
+    if node.tag == _INT and _PLAIN_INT.match(node.value):
+        return int(node.value)
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as error:
-        raise YamlError(f"{_position(node, file)}: {error.problem}") from None
+        raise YamlError(str(error.problem), at=_position(node, file)) from None
     except Exception as error:
         tag = node.tag.rsplit(":", 1)[-1]
         why = f" ({error})" if isinstance(error, ValueError) else ""
-        raise YamlError(f"{_position(node, file)}: {node.value!r} is not a valid {tag}{why}; quote it to make it text") from None
+        raise YamlError(f"{node.value!r} is not a valid {tag}{why}; quote it to make it text", at=_position(node, file)) from None
