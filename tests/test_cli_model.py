@@ -160,7 +160,7 @@ def test_dtype_changes_bytes_per_number(tmp_path: Path) -> None:
         pytest.param(".json", lambda text: json.loads(text)["totals"]["macs"] == 118_013_952, id="json"),
         pytest.param(".csv", lambda text: text.startswith("name,kind,level,group,output"), id="csv"),
         pytest.param(".md", lambda text: text.startswith("## resnet50_stem"), id="markdown"),
-        pytest.param(".svg", lambda text: text.lstrip().startswith("<svg") and "conv1_conv" in text, id="svg"),
+        pytest.param(".svg", lambda text: "<svg" in text and "conv1_conv" in text, id="svg"),  # the network drawn (needs Graphviz)
         pytest.param(".html", lambda text: "<html" in text.lower() and "conv1_conv" in text, id="html"),
         pytest.param(".txt", lambda text: "conv1_conv" in text and "trainable: 9,600" in text, id="text"),
     ],

@@ -25,7 +25,10 @@ def bundled() -> dict[str, Path]:
 def resolve(name_or_path: str) -> Path:
     """A path that exists, else a bundled name (with or without ``.yaml``)."""
     path = Path(name_or_path)
-    if path.exists():
+    try:
+        if path.exists():
+            return path
+    except OSError:  # a name too long for the system, say: the file reader says why
         return path
     known = bundled()
     stem = name_or_path[:-5] if name_or_path.endswith(".yaml") else name_or_path

@@ -19,6 +19,7 @@ from typing import NamedTuple
 from .errors import ConvCalcError
 from .files import glob_files, unique_files
 from .findings import Finding, rule
+from .layers.window import axis_unit
 from .loader import LoadError, parse
 from .model import INPUT, Model, Summary
 
@@ -169,22 +170,25 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
         node = row.node
         label = f"layer {node.name!r} ({node.spec.kind})"
         windows = getattr(node.spec, "windows", None)
-        if windows is not None and row.inputs[0].is_map:
+        if windows is not None and row.inputs[0].rank > 1:
             parts = []
             source = node.inputs[0]
-            pads = padding[source] if source != INPUT else (0, 0)
-            for w, pad in zip(windows(row.inputs[0]), pads):
+            found = windows(row.inputs[0])
+            pads = padding[source] if source != INPUT else ()
+            if len(pads) != len(found):  # the model input, or a rank change on the way
+                pads = (0,) * len(found)
+            for w, pad in zip(found, pads):
                 # rows a zeropad2d added are not input the network loses
                 if w.dropped > pad and not w.ceil_mode:
-                    unit = "row" if w.axis == "H" else "column"
+                    unit = axis_unit(w.axis)
                     many = f"the last {w.dropped} input {unit}s" if w.dropped > 1 else f"the last input {unit}"
                     parts.append(f"{many} of {w.axis}={w.size}")
             if parts:
                 add(node.at, "CC201", f"{label}: rounding down leaves {' and '.join(parts)} read by no window")
             if getattr(node.spec, "pools", False):
-                for w in windows(row.inputs[0]):
+                for w in found:
                     if w.size == 1 and w.kernel > 1:
-                        side = "high" if w.axis == "H" else "wide"
+                        side = {"H": "high", "W": "wide", "D": "deep"}.get(w.axis, "long")
                         add(node.at, "CC202", f"{label}: its input is 1 pixel {side} but the window is {w.kernel}; the pooling only sees padding")
                         break
         if node.spec.kind.startswith("adaptive_") and row.inputs[0].is_map:
@@ -218,13 +222,15 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
     return _merge_repeats(path, raw, strict)
 
 
-def trailing_padding(model: Model) -> list[tuple[int, int]]:
-    """Per node: how many of its last rows and columns are zeropad2d padding
-    (each kind says how padding passes through it: ``trailing_padding``)."""
-    trailing: list[tuple[int, int]] = []
+def trailing_padding(model: Model) -> list[tuple[int, ...]]:
+    """Per node: how many of its last positions along each spatial axis
+    (rows and columns in 2-D) are zero padding a zeropad added (each kind
+    says how padding passes through it: ``trailing_padding``)."""
+    trailing: list[tuple[int, ...]] = []
+    first = (0,) * (model.input.spatial_rank if model.input.rank > 1 else 2)
     for node in model.nodes:
         source = node.inputs[0]
-        before = trailing[source] if source != INPUT else (0, 0)
+        before = trailing[source] if source != INPUT else first
         trailing.append(node.spec.trailing_padding(before))
     return trailing
 

@@ -35,6 +35,7 @@ from pathlib import PurePath
 from urllib.parse import quote
 
 from .findings import RULES, Finding, Severity
+from .formatting import escape_controls, shorten
 
 __all__ = [
     "INFORMATION_URI",
@@ -96,8 +97,8 @@ def _strict_only(f: Finding) -> bool:
 
 
 def _shown(f: Finding) -> str:
-    """The message as people read it: with the ``--strict`` mark where it applies."""
-    return f.message + (STRICT_MARK if _strict_only(f) else "")
+    """The message as people read it: at most :data:`MAX_MESSAGE` characters, with the ``--strict`` mark where it applies."""
+    return shorten(f.message) + (STRICT_MARK if _strict_only(f) else "")
 
 
 def _level(f: Finding) -> str:
@@ -123,13 +124,18 @@ def text_line(finding: Finding) -> str:
     """One finding as ``path:line:col: severity CODE message``.
 
     Line breaks inside the message become spaces, so each finding is exactly
-    one line (grep and editors' problem matchers rely on that).
+    one line (grep and editors' problem matchers rely on that). Other control
+    characters, in the message or the path, are shown escaped, so a file
+    cannot drive the terminal that reads the report.
 
     >>> text_line(Finding("m.yaml", 3, 1, "CC101", "expected a mapping,\\n  found a list"))
     'm.yaml:3:1: error CC101 expected a mapping, found a list'
+    >>> text_line(Finding("\\x1b[2J.yaml", 1, 1, "CC001", "no such file"))
+    '\\\\x1b[2J.yaml:1:1: fatal CC001 no such file'
     """
-    message = _LINE_BREAK.sub(" ", _shown(finding))
-    return f"{finding.path}:{finding.line}:{finding.column}: {finding.severity.value} {finding.code} {message}"
+    message = escape_controls(_LINE_BREAK.sub(" ", _shown(finding)))
+    path = escape_controls(finding.path)
+    return f"{path}:{finding.line}:{finding.column}: {finding.severity.value} {finding.code} {message}"
 
 
 def text_summary(findings: list[Finding], files: list[str]) -> str:
@@ -172,7 +178,8 @@ def as_json(findings: list[Finding], files: list[str]) -> str:
     ``{"version": 1, "files": [...], "findings": [{path, line, column,
     severity, code, rule, message, fails}], "summary": {errors, warnings,
     fatal, failed}}``; severities are the rules' own (a strict warning is
-    ``"warning"`` with ``"fails": true``), messages are unchanged.
+    ``"warning"`` with ``"fails": true``), messages are unchanged but for
+    a cut in the middle of one over 500 characters (:func:`~convcalc.formatting.shorten`).
     """
     paths = _paths(findings, files)
     doc = {
@@ -186,7 +193,7 @@ def as_json(findings: list[Finding], files: list[str]) -> str:
                 "severity": f.severity.value,
                 "code": f.code,
                 "rule": f.rule.name,
-                "message": f.message,
+                "message": shorten(f.message),
                 "fails": f.fails,
             }
             for f in _ordered(findings, paths)
@@ -225,9 +232,9 @@ def _escape_property(text: str) -> str:
 def _annotation(f: Finding) -> str:
     """``::error file=…,line=…,col=…,title=CC106 impossible-layer::message``."""
     command = "error" if f.fails else "warning"
-    props = {"file": f.path, "line": str(f.line), "col": str(f.column), "title": f"{f.code} {f.rule.name}"}
+    props = {"file": escape_controls(f.path), "line": str(f.line), "col": str(f.column), "title": f"{f.code} {f.rule.name}"}
     joined = ",".join(f"{key}={_escape_property(value)}" for key, value in props.items())
-    return f"::{command} {joined}::{_escape_data(_shown(f))}"
+    return f"::{command} {joined}::{_escape_data(escape_controls(_shown(f), newlines=True))}"
 
 
 def as_github(findings: list[Finding], files: list[str]) -> str:
@@ -241,7 +248,7 @@ def as_github(findings: list[Finding], files: list[str]) -> str:
     lines: list[str] = []
     for path, found in _by_file(findings, files).items():
         if found:
-            lines.append(f"::group::{_escape_data(path)}")
+            lines.append(f"::group::{_escape_data(escape_controls(path))}")
             lines.extend(_annotation(f) for f in found)
             lines.append("::endgroup::")
     lines.append(text_summary(findings, files))
@@ -344,7 +351,7 @@ def as_sarif(findings: list[Finding], files: list[str]) -> str:
             "ruleId": f.code,
             "ruleIndex": rule_index[f.code],
             "level": _level(f),
-            "message": {"text": f.message},
+            "message": {"text": shorten(f.message)},
             "locations": [
                 {
                     "physicalLocation": {

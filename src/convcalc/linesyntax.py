@@ -90,8 +90,9 @@ COMMON_KEYS = ("name", "from", "trainable", "if")
 CONTAINERS = ("residual", "branches", "sequential")
 
 _COMMENT = re.compile(r"#.*")
-_INT = re.compile(r"[+-]?\d+\Z")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?\Z", re.IGNORECASE)
+# ASCII digits only (\d would take '²' and '２'), and no more digits than int() reads.
+_INT = re.compile(r"[+-]?[0-9]{1,4000}\Z")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(e[+-]?[0-9]+)?\Z", re.IGNORECASE)
 _LIST_SEP = re.compile(r"[x,]")
 _FLAG = re.compile(r"([a-z])([+-]?[\d.\[].*)\Z")
 _NUMERIC_START = re.compile(r"[+-]?(\d|\.\d|\[)")

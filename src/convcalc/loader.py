@@ -366,11 +366,11 @@ class _Builder:
         value = located.value
         if key == "output":
             sizes = value if isinstance(value, list) else None
-            if not sizes or len(sizes) not in (1, 3) or not all(_whole(v.value) for v in sizes):
+            if not sizes or len(sizes) > 4 or not all(_whole(v.value) for v in sizes):
                 raise _fail(located.at, f"{where} must be a shape like [112, 112, 64] or [1000], got {_kind_of(located)}")
             dims = [v.value for v in sizes]
-            if len(dims) == 3 and layout is Layout.CHW:
-                dims = [dims[1], dims[2], dims[0]]
+            if len(dims) >= 2 and layout is Layout.CHW:
+                dims = [*dims[1:], dims[0]]
             return Expectation(layer, key, Shape(tuple(dims)), located.at)
         if not _whole(value, minimum=0):
             raise _fail(located.at, f"{where} must be a whole number ≥ 0, got {_kind_of(located)}")
@@ -385,17 +385,20 @@ class _Builder:
 
     def _input(self, located: Located, layout: Layout) -> Shape:
         value = located.value
-        if isinstance(value, list) and len(value) in (1, 3):
+        if isinstance(value, list) and 1 <= len(value) <= 4:
             dims = [v.value for v in value]
             for v in value:
                 if not isinstance(v.value, int) or isinstance(v.value, bool) or v.value < 1:
                     raise _fail(v.at, f"input sizes must be positive whole numbers, got {_kind_of(v)}")
-            if len(dims) == 3 and layout is Layout.CHW:
-                dims = [dims[1], dims[2], dims[0]]
+            if len(dims) >= 2 and layout is Layout.CHW:  # channels first, any spatial rank
+                dims = [*dims[1:], dims[0]]
             return Shape(tuple(dims))
-        order = "[C, H, W]" if layout is Layout.CHW else "[H, W, C]"
+        if layout is Layout.CHW:
+            order = "[C, H, W] like [3, 224, 224] ([C, L], [C, D, H, W])"
+        else:
+            order = "[H, W, C] like [224, 224, 3] ([L, C], [D, H, W, C])"
         got = f"{len(value)} sizes, {located.plain()}" if isinstance(value, list) else _kind_of(located)
-        raise _fail(located.at, f"input must be {order} like {'[3, 224, 224]' if layout is Layout.CHW else '[224, 224, 3]'} or [features], got {got}")
+        raise _fail(located.at, f"input must be {order} or [features], got {got}")
 
     def _param_name(self, key: str, at: Position) -> None:
         if not _PARAM.match(key):

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from .formatting import count, si
+from .formatting import count, escape_controls, si
 
 __all__ = ["Grid", "layer_table", "model_table", "models_table"]
 
@@ -196,7 +196,7 @@ def model_table(
     body = [
         (
             [
-                "  " * r.level + r.name,
+                "  " * r.level + escape_controls(r.name),
                 r.kind,
                 r.output.format(layout),
                 count(r.trainable),
@@ -212,7 +212,7 @@ def model_table(
     return Grid(
         columns,
         body,
-        title=(summary.model.name, summary.model.description),
+        title=(escape_controls(summary.model.name), escape_controls(summary.model.description or "")),
         caption="\n".join(f"{label}: {value}" for label, value in totals_lines(summary, training)),
     )
 
@@ -227,5 +227,5 @@ def models_table(entries: list[tuple[str, str, Any]]) -> Table:
     table.add_column("description")
     for name, description, summary in entries:
         t = summary.totals
-        table.add_row(name, summary.model.input.format(), count(t.params), si(t.macs), description)
+        table.add_row(escape_controls(name), summary.model.input.format(), count(t.params), si(t.macs), escape_controls(description or ""))
     return table

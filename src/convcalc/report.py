@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .formatting import binary_bytes, si
+from .formatting import binary_bytes, count, escape_controls, si
 from .layers import LayerResult, LayerSpec
 from .model import INPUT, Summary
 from .shapes import Layout, Shape
@@ -316,16 +316,17 @@ def model_markdown(
     """A GitHub-flavoured Markdown table with the totals under it."""
     axes = "C×H×W" if layout is Layout.CHW else "H×W×C"
     lines = [
-        f"## {summary.model.name}",
+        f"## {escape_controls(summary.model.name)}",
         "",
         f"| layer | kind | output ({axes}) | trainable | non-trainable | MACs |"
         + "".join(f" {name} |" for name, _ in extra),
         "|---|---|---:|---:|---:|---:|" + "---:|" * len(extra),
     ]
     for r in rows:
-        name = ("&nbsp;&nbsp;" * r.level) + (f"**{r.name}**" if r.is_group else r.name)
+        shown = escape_controls(r.name)
+        name = ("&nbsp;&nbsp;" * r.level) + (f"**{shown}**" if r.is_group else shown)
         lines.append(
-            f"| {name} | {r.kind} | {r.output.format(layout)} | {r.trainable:,} | {r.non_trainable:,} | {r.macs:,} |"
+            f"| {name} | {r.kind} | {r.output.format(layout)} | {count(r.trainable)} | {count(r.non_trainable)} | {count(r.macs)} |"
             + "".join(f" {values[r.index]} |" for _, values in extra)
         )
     lines.append("")
@@ -347,10 +348,10 @@ def totals_lines(summary: Summary, training: Any = None) -> list[tuple[str, str]
             f"activations {binary_bytes(m.activations)}",
         ))
     return [
-        ("params", f"{t.params:,} ({binary_bytes(t.param_bytes)} as {d})"),
-        ("trainable", f"{t.trainable_params:,}"),
-        ("non-trainable", f"{t.non_trainable_params:,}"),
-        ("MACs", f"{t.macs:,} ({si(t.macs)})"),
+        ("params", f"{count(t.params)} ({binary_bytes(t.param_bytes)} as {d})"),
+        ("trainable", count(t.trainable_params)),
+        ("non-trainable", count(t.non_trainable_params)),
+        ("MACs", f"{count(t.macs)} ({si(t.macs)})"),
         ("input", f"{summary.model.input.format()} ({binary_bytes(t.input_bytes)})"),
         ("activations", f"{binary_bytes(t.activation_bytes)} all outputs, {binary_bytes(t.peak_activation_bytes)} peak live at inference"),
         *extra,

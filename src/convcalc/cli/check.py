@@ -1,6 +1,5 @@
 """``convcalc check``: architecture files checked for CI, findings in five report formats."""
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +8,7 @@ import typer
 
 from .errors import EXIT_BAD_INPUT, reported_errors
 from .options import output_option
-from .output import write_output
+from .output import write_output, write_stdout
 from .verify import verifier
 
 __all__ = ["CheckFormat", "check"]
@@ -51,10 +50,9 @@ def check(
             render = getattr(checkformats, f"as_{chosen.value}")
             text = render(result.findings, result.files)
             if output is None:
-                sys.stdout.buffer.write(text.encode("utf-8")) if hasattr(sys.stdout, "buffer") else sys.stdout.write(text)
-                sys.stdout.flush()
+                write_stdout(text)
             else:
-                write_output(output, text)
+                write_output(output, text, inputs=result.files)
         if result.fatal:
             raise typer.Exit(EXIT_BAD_INPUT)
         if result.failed and not exit_zero:

@@ -1,6 +1,7 @@
 """``convcalc model``, ``models`` and ``schema``: a whole network, the bundled ones, the file format."""
 
 import io
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -12,7 +13,7 @@ from ..dtypes import DType, Optimizer
 from ..errors import InputError
 from ..shapes import Layout
 from .errors import reported_errors
-from .options import batch_option, output_option
+from .options import Whole, batch_option, output_option
 from .output import print_grid, write_output
 from .verify import report_mismatches, verify_model
 
@@ -26,19 +27,42 @@ class ModelFormat(str, Enum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
+    SVG = "svg"
+    PNG = "png"
+    PDF = "pdf"
 
 
-_SUFFIX_FORMATS = {".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": ModelFormat.MARKDOWN}
+_SUFFIX_FORMATS = {
+    ".json": ModelFormat.JSON, ".csv": ModelFormat.CSV, ".md": ModelFormat.MARKDOWN,
+    ".txt": ModelFormat.TABLE, ".html": ModelFormat.TABLE, ".htm": ModelFormat.TABLE,
+    ".svg": ModelFormat.SVG, ".png": ModelFormat.PNG, ".pdf": ModelFormat.PDF,
+}
+_DRAWINGS = (ModelFormat.SVG, ModelFormat.PNG, ModelFormat.PDF)
+
+
+def _format_for(fmt: ModelFormat | None, output: Path | None) -> ModelFormat:
+    """``--format``, else the one ``--output``'s suffix names; an unknown suffix is refused."""
+    suffix = output.suffix.lower() if output is not None and str(output) != "-" else ""
+    named = _SUFFIX_FORMATS.get(suffix)
+    if fmt is not None:
+        if named in _DRAWINGS and fmt is not named:
+            raise InputError(f"--format {fmt.value} cannot be written to a {suffix} file; leave out --format to draw the network, or use .txt or .html for the table")
+        return fmt
+    if named is None and output is not None and str(output) != "-":
+        known = ", ".join(_SUFFIX_FORMATS)
+        what = f": {suffix} is not a known output type" if suffix else " has no suffix"
+        raise InputError(f"--output {str(output)!r}{what}; use one of {known}, or give --format")
+    return named or ModelFormat.TABLE
 
 
 def model(
     source: Annotated[str | None, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)] = None,
     layers: Annotated[str | None, typer.Option("--layers", help="Instead of a file: layers in the shell's one-line syntax, e.g. 'conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1' (docs/shell.md).", show_default=False)] = None,
-    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="With --layers: the input shape, e.g. 224x224x3.", show_default=False)] = None,
-    depth: Annotated[int | None, typer.Option("--depth", "-d", min=0, help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
+    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="The input shape, e.g. 320x320x3 (C×H×W with --layout chw or a chw file): needed with --layers; with a file, runs it at this size instead of its own.", show_default=False)] = None,
+    depth: Annotated[int | None, typer.Option("--depth", "-d", click_type=Whole(0), help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
     layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to print shapes [default: the file's layout, else hwc].", show_default=False)] = None,
     fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
-    output: Annotated[Path | None, output_option("Write to this file instead of the terminal (.svg and .html export the table).")] = None,
+    output: Annotated[Path | None, output_option("Write to this file instead of the terminal: .svg, .png or .pdf draw the network (needs Graphviz); .txt, .html, .json, .csv, .md the table.")] = None,
     dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
     verify: Annotated[bool, typer.Option("--verify", help="Run a NumPy forward pass and confirm every shape and parameter count (exit 1 on a mismatch).")] = False,
     batch: Annotated[int, batch_option("Batch size of the verifying forward pass.")] = 1,
@@ -54,7 +78,7 @@ def model(
     with reported_errors():
         from ..model import analyse
 
-        model = _model_from(source, layers, input_shape)
+        model = _model_from(source, layers, input_shape, layout)
         summary = analyse(model, dtype)
         if explain is not None:
             _explain_model_layer(summary, explain)
@@ -66,9 +90,9 @@ def model(
 
             training = training_memory(summary, batch, dtype, optimizer)
         verification = verify_model(model, summary, batch, max_memory) if verify else None
-        suffix = output.suffix.lower() if output else ""
-        chosen = fmt or _SUFFIX_FORMATS.get(suffix, ModelFormat.TABLE)
-        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification, extra, training)
+        chosen = _format_for(fmt, output)
+        read = (source,) if source is not None and os.path.exists(source) else ()
+        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification, extra, training, read)
         report_mismatches(verification)
 
 
@@ -96,7 +120,7 @@ def schema() -> None:
     sys.stdout.write((files("convcalc") / "schema.json").read_text(encoding="utf-8"))
 
 
-def _model_from(source: str | None, layers: str | None, input_shape: str | None) -> Any:
+def _model_from(source: str | None, layers: str | None, input_shape: str | None, layout: Layout | None = None) -> Any:
     """The model named by a file or bundled name, or written with --layers."""
     if layers is not None:
         if source is not None:
@@ -108,11 +132,19 @@ def _model_from(source: str | None, layers: str | None, input_shape: str | None)
         return layers_to_model(layers, input_shape)
     if source is None:
         raise InputError("name an architecture file or a bundled model (see 'convcalc models'), or give --layers")
-    if input_shape is not None:
-        raise InputError("--input goes with --layers; a file declares its own input")
+    from ..importers import is_import
+
+    if is_import(source):  # ONNX or Keras: --input may override the spatial size
+        from .import_ import load_imported
+
+        return load_imported(source, input_shape)
     from ..catalog import resolve
     from ..loader import load_model
 
+    if input_shape is not None:
+        from .drawing import resized
+
+        return resized(resolve(source), input_shape, layout)
     return load_model(resolve(source))
 
 
@@ -173,9 +205,15 @@ def _print_model(
     verification: Any = None,
     extra: Any = (),
     training: Any = None,
+    inputs: tuple[str, ...] = (),
 ) -> None:
     from .. import report
 
+    if fmt in _DRAWINGS:
+        from .drawing import write_drawing
+
+        write_drawing(summary, depth, layout, fmt.value, output, inputs)
+        return
     verified = report.verified_layers(verification) if verification is not None else None
     if fmt is ModelFormat.JSON:
         import json
@@ -197,13 +235,9 @@ def _print_model(
         console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
         console.print(table)
         suffix = output.suffix.lower()
-        if suffix == ".svg":
-            text = console.export_svg(title=f"convcalc model {summary.model.name}")
-        elif suffix in (".html", ".htm"):
-            text = console.export_html()
-        else:
-            text = console.export_text()
+        # HTML: Rich's light theme, as wide as the table, no web fonts
+        text = console.export_html() if suffix in (".html", ".htm") else console.export_text()
     if output is None:
         sys.stdout.write(text)
     else:
-        write_output(output, text)
+        write_output(output, text, inputs)

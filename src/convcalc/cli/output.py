@@ -1,12 +1,13 @@
-"""Where results go: a grid on stdout, or text into an ``--output`` file."""
+"""Where results go: a grid on stdout, or text into an ``--output`` file (``-``: stdout)."""
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["print_grid", "write_output"]
+__all__ = ["print_grid", "write_output", "write_stdout"]
 
 
 def print_grid(grid: Any) -> None:
@@ -19,11 +20,29 @@ def print_grid(grid: Any) -> None:
     Console(highlight=False).print(grid, crop=False)
 
 
-def write_output(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically; a failure names the ``--output`` file."""
+def write_stdout(text: str | bytes) -> None:
+    """``text`` on stdout as UTF-8 whatever the locale says (bytes as they are)."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if hasattr(sys.stdout, "buffer"):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:  # a test runner's text stream
+        sys.stdout.write(data.decode("utf-8", "replace"))
+    sys.stdout.flush()
+
+
+def write_output(path: Path, text: str | bytes, inputs: Iterable[str | Path] = ()) -> None:
+    """Write ``text`` to ``path`` atomically (``-``: stdout); a failure names the ``--output`` file.
+
+    Only a new path or a regular file is written, never one of ``inputs``
+    (the files the command read): see :func:`convcalc.files.write_atomically`.
+    """
+    if str(path) == "-":
+        write_stdout(text)
+        return
     from ..files import write_atomically
 
     try:
-        write_atomically(path, text)
+        write_atomically(path, text, inputs=inputs)
     except InputError as error:
         raise error.within(f"--output {str(path)!r}") from None

@@ -4,7 +4,28 @@ from typing import Annotated
 
 import typer
 
+from .errors import reported_errors
+
 __all__ = ["shell"]
+
+
+def _readable_or_new(path: str) -> None:
+    """Refuse FILE now, in one sentence, unless it is a readable architecture file or does not exist yet.
+
+    A FIFO, a device, a file over the size cap or a name too long for the
+    system would otherwise block the shell or stop it with a traceback.
+    """
+    import os
+
+    from ..files import read_source
+
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return  # a new file: 'save' will create it
+    except OSError:
+        pass  # read_source says why in words
+    read_source(path)
 
 
 def shell(
@@ -18,6 +39,9 @@ def shell(
     """
     from ..shell import run_shell
 
+    if path is not None:
+        with reported_errors():
+            _readable_or_new(path)
     code = run_shell(input_shape, path)
     if code:
         raise typer.Exit(code)

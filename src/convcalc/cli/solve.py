@@ -7,23 +7,23 @@ import typer
 
 from ..errors import InputError
 from .errors import reported_errors
-from .options import Format, FormatOption, numbers
+from .options import WHOLE, Format, FormatOption, numbers
 from .output import print_grid
 
 __all__ = ["solve"]
 
 
 def solve(
-    size: Annotated[int | None, typer.Option("--input", "-i", min=1, help="Input length (one side).", show_default=False)] = None,
-    target: Annotated[int | None, typer.Option("--output", "-o", min=1, help="Wanted output length.", show_default=False)] = None,
-    kernel: Annotated[int | None, typer.Option("-k", "--kernel", min=1, help="Hold the kernel at this size.", show_default=False)] = None,
-    stride: Annotated[int | None, typer.Option("-s", "--stride", min=1, help="Hold the stride.", show_default=False)] = None,
+    size: Annotated[int | None, typer.Option("--input", "-i", click_type=WHOLE, help="Input length (one side).", show_default=False)] = None,
+    target: Annotated[int | None, typer.Option("--output", "-o", click_type=WHOLE, help="Wanted output length.", show_default=False)] = None,
+    kernel: Annotated[int | None, typer.Option("-k", "--kernel", click_type=WHOLE, help="Hold the kernel at this size.", show_default=False)] = None,
+    stride: Annotated[int | None, typer.Option("-s", "--stride", click_type=WHOLE, help="Hold the stride.", show_default=False)] = None,
     padding: Annotated[str | None, typer.Option("-p", "--padding", help="Hold the padding: a number, same or valid.", show_default=False)] = None,
-    dilation: Annotated[int | None, typer.Option("--dilation", min=1, help="Hold the dilation.", show_default=False)] = None,
+    dilation: Annotated[int | None, typer.Option("--dilation", click_type=WHOLE, help="Hold the dilation.", show_default=False)] = None,
     transposed: Annotated[bool, typer.Option("--transposed", help="Solve a transposed convolution (lists the output_padding too).")] = False,
     model_source: Annotated[str | None, typer.Option("--model", "-m", help="Instead: a model file or bundled name; report the input sizes it takes cleanly.", show_default=False)] = None,
-    low: Annotated[int, typer.Option("--low", min=1, help="With --model: smallest input side to try.")] = 32,
-    high: Annotated[int, typer.Option("--high", min=1, help="With --model: largest input side to try.")] = 1024,
+    low: Annotated[int, typer.Option("--low", click_type=WHOLE, help="With --model: smallest input side to try.")] = 32,
+    high: Annotated[int, typer.Option("--high", click_type=WHOLE, help="With --model: largest input side to try.")] = 1024,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """The inverse calculator: which kernel, stride and padding give a size.
@@ -79,7 +79,14 @@ def _solve_model(source: str, low: int, high: int, fmt: Format) -> None:
 
     if low > high:
         raise InputError(f"--low {low} is above --high {high}")
-    model = load_model(resolve(source))
+    from ..importers import is_import
+
+    if is_import(source):  # ONNX or Keras
+        from .import_ import load_imported
+
+        model = load_imported(source)
+    else:
+        model = load_model(resolve(source))
     report = clean_input_sizes(model, low, high)
     if fmt is Format.JSON:
         import json

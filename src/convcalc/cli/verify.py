@@ -11,7 +11,7 @@ import typer
 
 from ..errors import InputError
 
-__all__ = ["memory_size", "report_mismatches", "verifier", "verify_model"]
+__all__ = ["memory_size", "report_mismatches", "verifier", "verify_layer", "verify_model"]
 
 _MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
@@ -46,29 +46,37 @@ def verify_model(model: Any, summary: Any, batch: int, max_memory: str) -> Any:
         return verify(model, summary, batch=batch, progress=advance)
 
 
+def verify_layer(spec: Any, inputs: tuple[Any, ...], batch: int, layout: Any, max_memory: str) -> Any:
+    """One layer's forward pass, refused first if its estimate is above ``max_memory``."""
+    from ..forward import check_layer_memory
+    from ..forward import verify_layer as run
+
+    check_layer_memory(spec, *inputs, batch=batch, limit=memory_size(max_memory))
+    return run(spec, *inputs, batch=batch, layout=layout)
+
+
 def report_mismatches(verification: Any) -> None:
-    """Mismatches on stderr and exit 1; nothing when the pass agreed."""
-    if verification is None or verification.ok:
+    """The verdict on stderr: each mismatch, then the summary line (what was
+    checked on how many layers); exit 1 on any mismatch. Nothing without a pass."""
+    if verification is None:
         return
     from rich.console import Console
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for message in verification.mismatches:
         console.print(f"mismatch: {message}", markup=False, style="bold red")
-    raise typer.Exit(1)
+    console.print(verification.summary, markup=False, style="green" if verification.ok else "bold red")
+    if not verification.ok:
+        raise typer.Exit(1)
 
 
 def verifier() -> Any:
-    """The forward pass as a check: (node index, message) per disagreement."""
-    from ..forward import verify
+    """The forward pass as a check, after the memory guard at batch 1:
+    (node index, sentence) per disagreement."""
+    from ..forward import check_memory, verify
 
     def run(model: Any, summary: Any) -> list[tuple[int, str]]:
-        report = verify(model, summary)
-        index = {node.name: i for i, node in enumerate(model.nodes)}
-        found = []
-        for message in report.mismatches:
-            match = re.match(r"layer '([^']+)'", message)
-            found.append((index.get(match[1], -1) if match else -1, message))
-        return found
+        check_memory(model, 1, summary=summary)
+        return [(problem.index, problem.message) for problem in verify(model, summary).problems]
 
     return run
