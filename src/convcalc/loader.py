@@ -48,6 +48,8 @@ SPLITS = ("split",)
 """Kinds the loader expands into one ``slice`` node per part."""
 INPUT_PARAMS = ("in_channels", "in_h", "in_w")
 """Names a block's expressions may use for the shape flowing into it."""
+MAX_NESTING = 64
+"""Deepest nesting of blocks and containers inside one another; real networks use 4."""
 MAX_LAYERS = 1_000_000
 """Most layers a file may expand to (blocks and repeats included)."""
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*\Z")
@@ -459,6 +461,8 @@ class _Builder:
         return x
 
     def entry(self, item: Located, x: int, context: _Context) -> int:
+        if len(context.path) > MAX_NESTING:
+            raise _fail(item.at, f"blocks and containers are nested more than {MAX_NESTING} deep here; real networks need a handful of levels")
         if isinstance(item.value, str):
             key, key_at, body = item.value, item.at, Located(None, item.at)
         elif isinstance(item.value, dict) and len(item.value) == 1:

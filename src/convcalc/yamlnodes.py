@@ -95,8 +95,35 @@ def _position(node: yaml.Node, file: str) -> Position:
     return Position(file, mark.line + 1, mark.column + 1)
 
 
+MAX_VALUES = 1_000_000
+"""Most YAML values (scalars, lists, mappings) a file may hold. PyYAML builds
+about 450 bytes of nodes per value, so this keeps a file under ~450 MB while
+parsing; a 100,000-layer network has about 350,000."""
+
+
+def value_bound(text: str) -> int:
+    """An upper bound on the YAML values in ``text``, counted without parsing.
+
+    Every value after the first is set apart from its neighbour by a line
+    break, a ``,``, a ``:`` or an opening ``[``/``{``, so counting those
+    bounds the count (an alias adds no node).
+
+    >>> value_bound("input: [8, 8, 3]")     # input, the list, 8, 8, 3
+    5
+    """
+    return 1 + sum(text.count(c) for c in "\n,:[{")
+
+
 def parse_yaml(text: str, file: str) -> Located:
     """Parse one YAML document into :class:`Located` values."""
+    bound = value_bound(text)
+    if bound > MAX_VALUES:
+        raise YamlError(
+            f"the file may hold up to {bound:,} YAML values (counting its lines, commas and colons); "
+            f"convcalc reads at most {MAX_VALUES:,} (a 100,000-layer network has about 350,000)",
+            at=Position(file, 1, 1),
+            rule="unreadable",
+        )
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
