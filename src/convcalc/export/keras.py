@@ -1,0 +1,353 @@
+"""Programs written as Keras 3 functional-API builders: one function per block, one for the network.
+
+Keras is channels-last like convcalc, so shapes need no translation, and
+Keras infers every layer's input channels. What needs care is padding:
+numeric (PyTorch-style) padding becomes ``ZeroPadding2D`` and ``'valid'``
+(and a ``-inf`` pad before a max pool), ``same`` stays ``same``. Layers the
+file names keep their names (``layer1.0.conv1``), so ``model.get_layer``
+finds them. A kind with no exact Keras counterpart (``ceil_mode`` pooling,
+``pixel_shuffle`` in PyTorch's channel order, a cropping transposed
+convolution with ``output_padding``, …) raises :class:`ExportError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..layers.options import Padding
+from .exprs import Sym, identifier, source
+from .graph import Op, Program
+from .pytorch import _blocks, _Forward, _sides  # noqa: F401 - shared statement allocation
+
+__all__ = ["write_keras"]
+
+_ACTIVATIONS = {
+    "relu": "relu", "relu6": "relu6", "sigmoid": "sigmoid", "tanh": "tanh", "gelu": "gelu", "silu": "silu",
+    "hardswish": "hard_swish", "hardsigmoid": "hard_sigmoid", "mish": "mish", "softmax": "softmax",
+}
+
+HELPERS = {
+    "Scale": '''class Scale(layers.Layer):
+    """A learned multiplier per channel (layer scale): C parameters."""
+
+    def __init__(self, init: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.init = init
+
+    def build(self, input_shape) -> None:
+        self.gamma = self.add_weight(shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.init))
+
+    def call(self, x):
+        return x * self.gamma
+''',
+    "DropPath": '''class DropPath(layers.Layer):
+    """Stochastic depth: drops a sample's whole branch with probability rate while training."""
+
+    def __init__(self, rate: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rate = rate
+
+    def call(self, x, training=None):
+        if not training or self.rate == 0:
+            return x
+        shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
+        keep = keras.random.uniform(shape) >= self.rate
+        return x * ops.cast(keep, x.dtype) / (1 - self.rate)
+''',
+    "ChannelShuffle": '''class ChannelShuffle(layers.Layer):
+    """ShuffleNet's shuffle: C channels seen as groups × C/groups, transposed."""
+
+    def __init__(self, groups: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.groups = groups
+
+    def call(self, x):
+        h, w, c = x.shape[1:]
+        x = ops.reshape(x, (-1, h, w, self.groups, c // self.groups))
+        return ops.reshape(ops.swapaxes(x, 3, 4), (-1, h, w, c))
+''',
+}
+
+
+class _Statements(_Forward):
+    """``forward``'s allocator, writing Keras calls."""
+
+    def __init__(self, program: Program, writer: _Writer) -> None:
+        super().__init__(program, {})
+        self.render = str  # a builder function reads its arguments directly
+        self.writer = writer
+
+    def _split(self, op: Op, arg: str) -> str:
+        parts = op.options["parts"]
+        if parts:
+            return f"ops.split({arg}, {parts}, axis=-1)"
+        sizes = list(op.options["sizes"])
+        cuts = [sum(sizes[: i + 1]) for i in range(len(sizes) - 1)]
+        return f"ops.split({arg}, {cuts}, axis=-1)"
+
+    def _expression(self, op: Op, args: list[str]) -> str:
+        name = self.writer.name(op)
+        if op.kind in ("add", "multiply", "concat"):
+            what = {"add": "Add", "multiply": "Multiply", "concat": "Concatenate"}[op.kind]
+            return f"layers.{what}(name={name})([{', '.join(args)}])"
+        if op.kind == "slice":
+            o = op.options
+            if o.get("chunks") is not None:
+                return f"ops.split({args[0]}, {source(o['chunks'])}, axis=-1)[{source(o['chunk'])}]"
+            stop = "" if o.get("stop") is None else source(o["stop"])
+            start = "" if not o.get("start") else source(o["start"])
+            return f"{args[0]}[..., {start}:{stop}]"
+        return self.apply(op, args[0])
+
+    def apply(self, op: Op, text: str) -> str:
+        """The expression applying ``op`` to ``text``: nested calls for a sequential."""
+        if op.kind == "block":
+            if len(op.calls) > 1 and op not in self.program.ops:
+                raise op.fail("a repeated block inside a sequential is not exported to Keras")
+            given = [f"{identifier(k)}={source(v)}" for k, v in op.calls[0].args]
+            return f"{identifier(op.block)}({text}, {', '.join([*given, f'name={self.writer.name(op)}'])})"  # type: ignore[arg-type]
+        if op.kind == "sequential":
+            for child in op.children:
+                text = self.apply(child, text)
+            return text
+        for layer in self.writer.layers(op):
+            text = f"{layer}({text})"
+        return text
+
+
+class _Writer:
+    def __init__(self, network: Program) -> None:
+        self.helpers: set[str] = set()
+        self.network = network
+        self.current: Program = network
+        self.frozen: list[str] = []
+
+    def name(self, op: Op, suffix: str = "") -> str:
+        """The ``name=`` value: the file's name, prefixed inside a block function."""
+        if self.current.is_block:
+            return f'f"{{name}}.{op.name}{suffix}"'
+        return repr(op.name + suffix)
+
+    def layers(self, op: Op) -> list[str]:
+        """The Keras layers that make ``op``, applied in order."""
+        made = self._layers(op)
+        extra = ""
+        if op.trainable is False:
+            extra = ", trainable=False"
+        elif isinstance(op.trainable, Sym):
+            extra = f", trainable={op.trainable.src}"
+        if extra:
+            made = [m[:-1] + extra + ")" for m in made]
+        return made
+
+    def _layers(self, op: Op) -> list[str]:
+        kind, o, name = op.kind, op.options, self.name(op)
+        if kind in _ACTIVATIONS:
+            return [f"layers.Activation({_ACTIVATIONS[kind]!r}, name={name})"]
+        if kind == "conv2d":
+            pads, mode = self._padding(op)
+            args = [source(o["filters"]), source(o["kernel"])]
+            if o.get("stride", (1, 1)) != (1, 1):
+                args.append(f"strides={source(o['stride'])}")
+            if mode == "same":
+                args.append('padding="same"')
+            for key, keyword, default in (("dilation", "dilation_rate", (1, 1)), ("groups", "groups", 1)):
+                if o.get(key, default) != default:
+                    args.append(f"{keyword}={source(o[key])}")
+            if o.get("bias", True) is not True:
+                args.append(f"use_bias={source(o['bias'])}")
+            return [*pads, f"layers.Conv2D({', '.join(args)}, name={name})"]
+        if kind == "conv_transpose2d":
+            p = o.get("padding", Padding("explicit"))
+            if isinstance(p, Sym) or (p.mode == "explicit" and (p.top or p.bottom or p.left or p.right or any(o.get("output_padding", (0, 0))))):
+                raise op.fail("numeric padding of a transposed convolution crops its output; Keras' Conv2DTranspose has no exact counterpart (use same or valid)")
+            args = [source(o["filters"]), source(o["kernel"])]
+            if o.get("stride", (1, 1)) != (1, 1):
+                args.append(f"strides={source(o['stride'])}")
+            if p.mode == "same":
+                args.append('padding="same"')
+            if o.get("groups", 1) != 1:
+                raise op.fail("a grouped transposed convolution has no Keras counterpart")
+            if o.get("dilation", (1, 1)) != (1, 1):
+                args.append(f"dilation_rate={source(o['dilation'])}")
+            if o.get("bias", True) is not True:
+                args.append(f"use_bias={source(o['bias'])}")
+            return [f"layers.Conv2DTranspose({', '.join(args)}, name={name})"]
+        if kind in ("maxpool2d", "avgpool2d"):
+            if o.get("ceil_mode"):
+                raise op.fail("ceil_mode pooling has no Keras counterpart (Keras rounds pooled sizes down)")
+            if o.get("dilation", (1, 1)) != (1, 1):
+                raise op.fail("a dilated max pool has no Keras counterpart")
+            what = "MaxPooling2D" if kind == "maxpool2d" else "AveragePooling2D"
+            pads, mode = self._padding(op, pool=True)
+            if pads and kind == "avgpool2d" and o.get("count_include_pad", True) is not True:
+                raise op.fail("average pooling that leaves numeric padding out of the mean has no Keras counterpart")
+            args = [source(o["kernel"])]
+            if o.get("stride") is not None:
+                args.append(f"strides={source(o['stride'])}")
+            if mode == "same":
+                args.append('padding="same"')
+            return [*pads, f"layers.{what}({', '.join(args)}, name={name})"]
+        if kind in ("adaptive_avgpool2d", "adaptive_maxpool2d"):
+            shape = op.inputs[0].shape()
+            size = o["output_size"]
+            if shape is None or isinstance(size, Sym) or any(n % m for n, m in zip(shape.hw, size)):
+                raise op.fail("adaptive pooling has a Keras counterpart only when the output size divides the input size")
+            what = "AveragePooling2D" if kind == "adaptive_avgpool2d" else "MaxPooling2D"
+            return [f"layers.{what}({source(tuple(n // m for n, m in zip(shape.hw, size)))}, name={name})"]
+        if kind in ("global_avgpool2d", "global_maxpool2d"):
+            what = "GlobalAveragePooling2D" if kind == "global_avgpool2d" else "GlobalMaxPooling2D"
+            return [f"layers.{what}({'keepdims=True, ' if o.get('keepdims') else ''}name={name})"]
+        if kind == "zeropad2d":
+            p = o["padding"]
+            value = p.src if isinstance(p, Sym) else f"(({p.top}, {p.bottom}), ({p.left}, {p.right}))"
+            return [f"layers.ZeroPadding2D({value}, name={name})"]
+        if kind == "batchnorm2d":
+            if o.get("momentum", 0.1) is None:
+                raise op.fail("batch norm with momentum null (a cumulative average) has no Keras counterpart")
+            args = [f"epsilon={source(o.get('eps', 1e-5))}", f"momentum={source(_keras_momentum(o.get('momentum', 0.1)))}"]
+            if o.get("affine", True) is not True:
+                args += [f"center={source(o['affine'])}", f"scale={source(o['affine'])}"]
+            return [f"layers.BatchNormalization({', '.join(args)}, name={name})"]
+        if kind in ("layernorm", "groupnorm", "instancenorm"):
+            if kind == "instancenorm" and o.get("track_running_stats"):
+                raise op.fail("instance norm with running statistics has no Keras counterpart")
+            affine = o.get("affine", kind != "instancenorm")
+            args = [f"epsilon={source(o.get('eps', 1e-5))}"]
+            if affine is not True:
+                args += [f"center={source(affine)}", f"scale={source(affine)}"]
+            if kind == "layernorm":
+                return [f"layers.LayerNormalization({', '.join(args)}, name={name})"]
+            groups = o["groups"] if kind == "groupnorm" else op.inputs[0].channels  # instance norm: one group per channel
+            if groups is None:
+                raise op.fail("its channels are not known to the exporter")
+            return [f"layers.GroupNormalization({source(groups)}, {', '.join(args)}, name={name})"]
+        if kind == "normalization":
+            return [f"layers.Normalization(name={name})"]
+        if kind == "dense":
+            bias = "" if o.get("bias", True) is True else f", use_bias={source(o['bias'])}"
+            return [f"layers.Dense({source(o['units'])}{bias}, name={name})"]
+        if kind == "flatten":
+            return [f"layers.Flatten(name={name})"]
+        if kind == "reshape":
+            return [f"layers.Reshape({tuple(o['shape'])!r}, name={name})"]
+        if kind == "dropout":
+            return [f"layers.Dropout({source(o.get('rate', 0.5))}, name={name})"]
+        if kind == "drop_path":
+            self.helpers.add("DropPath")
+            return [f"DropPath({source(o.get('rate', 0.0))}, name={name})"]
+        if kind == "identity":
+            return [f"layers.Identity(name={name})"]
+        if kind == "leaky_relu":
+            return [f"layers.LeakyReLU(negative_slope={source(o.get('negative_slope', 0.01))}, name={name})"]
+        if kind == "elu":
+            return [f"layers.ELU(alpha={source(o.get('alpha', 1.0))}, name={name})"]
+        if kind == "softplus":
+            if o.get("beta", 1.0) != 1.0:
+                raise op.fail("softplus with beta other than 1 has no Keras counterpart")
+            return [f"layers.Activation('softplus', name={name})"]
+        if kind == "prelu":
+            per = o.get("per", "tensor")
+            rank = op.inputs[0].rank
+            shared = {"tensor": list(range(1, rank + 1)), "channel": list(range(1, rank)), "element": None}[per]
+            return [f"layers.PReLU({'' if shared is None else f'shared_axes={shared}, '}name={name})"]
+        if kind == "scale":
+            self.helpers.add("Scale")
+            return [f"Scale({source(o.get('init', 1.0))}, name={name})"]
+        if kind == "rescaling":
+            return [f"layers.Rescaling({source(o.get('scale', 1.0))}, offset={source(o.get('offset', 0.0))}, name={name})"]
+        if kind == "upsample":
+            scale = o.get("scale")
+            if scale is None or isinstance(scale, Sym) or any(s != int(s) for s in scale) or o.get("align_corners"):
+                raise op.fail("upsampling by a size, a fractional scale or with align_corners has no exact Keras counterpart")
+            return [f"layers.UpSampling2D({source(tuple(int(s) for s in scale))}, interpolation={source(o.get('mode', 'nearest'))}, name={name})"]
+        if kind == "channel_shuffle":
+            self.helpers.add("ChannelShuffle")
+            return [f"ChannelShuffle({source(o['groups'])}, name={name})"]
+        if kind == "sequential":
+            made = []
+            for child in op.children:
+                made.extend(self.layers(child))
+            return made
+        raise op.fail(f"{kind} has no exact Keras counterpart (PyTorch's channel order, or no such layer)")
+
+    def _padding(self, op: Op, pool: bool = False) -> tuple[list[str], str]:
+        """Layers to pad first, and the padding mode to give the layer."""
+        p = op.options.get("padding", Padding("explicit"))
+        if isinstance(p, Sym):
+            if pool:
+                raise op.fail("padding computed from block parameters before a pool is not exported")
+            return [f"layers.ZeroPadding2D({p.src}, name={self.name(op, '_pad')})"], "valid"
+        if p.mode != "explicit":
+            return [], p.mode
+        if not (p.top or p.bottom or p.left or p.right):
+            return [], "valid"
+        sides = f"(({p.top}, {p.bottom}), ({p.left}, {p.right}))"
+        if pool and op.kind == "maxpool2d":  # max pooling pads with -inf, so the padding never wins
+            pad = f"[[0, 0], [{p.top}, {p.bottom}], [{p.left}, {p.right}], [0, 0]]"
+            return [f"layers.Lambda(lambda t: ops.pad(t, {pad}, constant_values=float('-inf')), name={self.name(op, '_pad')})"], "valid"
+        return [f"layers.ZeroPadding2D({sides}, name={self.name(op, '_pad')})"], "valid"
+
+    def function(self, program: Program) -> str:
+        self.current = program
+        statements = _Statements(program, self)
+        body = statements.lines()
+        frozen_calls = [op for op in program.ops if op.kind == "block" and op.trainable is not True]
+        text = _blocks(self._expand_repeats(program, body), 1, lambda c: c)
+        if program.is_block:
+            params = ["x"] + [f"{identifier(k)}={v!r}" for k, v in program.params.items()] + [f"name={program.name!r}"]
+            head = f"def {identifier(program.name)}({', '.join(params)}):\n    \"\"\"Block {program.name!r} of the file.\"\"\"\n"
+            return head + text
+        for op in frozen_calls:
+            self.frozen.append(op.name)
+        shape = tuple(program.input.shapes[0].dims) if program.input.shapes else ()
+        head = f"def build_{identifier(program.name)}() -> keras.Model:\n    inputs = keras.Input({shape!r})\n    x = inputs\n"
+        lines = text.rstrip("\n").split("\n")
+        result = lines[-1].strip().removeprefix("return ")
+        tail = f"    model = keras.Model(inputs, {result}, name={program.name!r})\n"
+        for name in self.frozen:
+            tail += f"    for layer in model.layers:\n        if layer.name.startswith({name + '.'!r}):\n            layer.trainable = False\n"
+        return head + "\n".join(lines[:-1]) + "\n" + tail + "    return model\n"
+
+    def _expand_repeats(self, program: Program, body: list[tuple[str | None, str]]) -> list[tuple[str | None, str]]:
+        """A repeated block as a loop: the first call, then ``for i in range(1, n)``."""
+        out = []
+        repeats = {self.name(op): op for op in program.ops if op.kind == "block" and getattr(op, "repeat", None)}
+        for condition, line in body:
+            op = next((o for key, o in repeats.items() if line.endswith(f"name={key})")), None)
+            if op is None:
+                out.append((condition, line))
+                continue
+            target, call = line.split(" = ", 1)
+            arg = call[call.index("(") + 1 : call.index(",")]
+            base = self.name(op)[:-1]  # the name's text without its closing quote
+            first = call.replace(f"name={self.name(op)}", f"name={base}.0{self.name(op)[-1]}")
+            out.append((condition, f"{target} = {first}"))
+            rest = op.calls[1:]
+            if rest:
+                given = ", ".join(f"{identifier(k)}={source(v)}" for k, v in rest[0].args)
+                inner = f"{identifier(op.block)}({target}, {given + ', ' if given else ''}name=f{base.lstrip('f')}.{{i}}{self.name(op)[-1]})"  # type: ignore[arg-type]
+                out.append((condition, f"for i in range(1, {len(op.calls)}):\n    {target} = {inner}"))
+                if any(c.args != rest[0].args for c in rest):
+                    raise op.fail("a repeated block whose later instances differ is not exported to Keras")
+            _ = arg
+        return out
+
+
+def _keras_momentum(torch_momentum: Any) -> Any:
+    """PyTorch updates running = (1 − m)·running + m·batch; Keras' momentum is the 1 − m."""
+    if isinstance(torch_momentum, Sym):
+        return Sym(f"1 - ({torch_momentum.src})")
+    return round(1 - torch_momentum, 12)
+
+
+def write_keras(network: Program, blocks: list[Program], header: str) -> str:
+    """The whole module: header, imports, helper layers, block functions, the builder."""
+    writer = _Writer(network)
+    functions = [writer.function(p) for p in blocks] + [writer.function(network)]
+    helpers = [HELPERS[name] for name in HELPERS if name in writer.helpers]
+    code = "\n\n".join([*helpers, *functions])
+    imports = "import keras\nfrom keras import layers"
+    if "ops." in code:
+        imports += ", ops"
+    return header + "\n" + imports + "\n\n\n" + code
