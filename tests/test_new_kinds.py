@@ -36,6 +36,8 @@ FIGURES = [
     ("scale", "scale", {"init": 1e-6}, (56, 56, 96), (56, 56, 96), 96, 0),
     # Keras Normalization on RGB: mean (3), variance (3), count ()
     ("normalization", "normalization", {}, (224, 224, 3), (224, 224, 3), 0, 7),
+    # ... but with mean and variance given in the layer, Keras 3 makes no weights (EfficientNetV2's preprocessing)
+    ("normalization-given", "normalization", {"mean": [0.485, 0.456, 0.406], "variance": [0.052, 0.05, 0.051]}, (224, 224, 3), (224, 224, 3), 0, 0),
     ("batchnorm-eps", "batchnorm2d", {"eps": 0.001, "momentum": 0.01}, (28, 28, 192), (28, 28, 192), 384, 384),
     ("pixel_shuffle", "pixel_shuffle", {"factor": 3}, (10, 12, 18), (30, 36, 2), 0, 0),
     ("pixel_unshuffle", "pixel_unshuffle", {"factor": 2}, (10, 12, 3), (5, 6, 12), 0, 0),
