@@ -4,7 +4,7 @@ Every number here comes from a published model summary, paper or framework
 documentation, or from hand arithmetic written next to it — never from
 convcalc itself. Each YAML file in the configs folder must have a row in
 ``FIGURES``, so a config added without its figures fails this test.
-Shapes are channels-last (H, W, C) or (F,).
+Shapes are channels-last (H, W, C), (L, C) or (D, H, W, C), or (F,).
 """
 
 from __future__ import annotations
@@ -216,6 +216,75 @@ FIGURES: dict[str, Figures] = {
             "maxpool4": Layer((7, 7, 832), 0),
             "inception5b": Layer((7, 7, 1024)),
             "fc": Layer((1000,), 1024 * 1000 + 1000),
+        },
+    ),
+    # torchvision r3d_18 (video, D×H×W×C, one 16×112×112×3 clip): 33,371,472
+    # parameters, 40.70 GFLOPS in its table (_ops 40.697: multiply-adds of
+    # the convs and the linear layer, torch's FlopCounterMode FLOPs / 2) =
+    # 40,696,553,472 MACs. Its 17 batch norms hold 64 + 4·64 + 5·128 + 5·256
+    # + 5·512 = 4,800 channels, so 9,600 running statistics.
+    "r3d_18": Figures(
+        output=(400,), trainable=33_371_472, non_trainable=9_600, total=33_381_072,
+        macs=40_696_553_472,
+        layers={
+            "stem.0": Layer((16, 56, 56, 64), 3 * 7 * 7 * 3 * 64),  # stride 1 in time, 2 in space
+            "layer1.0.conv1.0": Layer((16, 56, 56, 64), 3 * 3 * 3 * 64 * 64),
+            "layer2.0.conv1.0": Layer((8, 28, 28, 128), 3 * 3 * 3 * 64 * 128),  # stride 2 on every axis
+            "layer2.0.downsample.0": Layer((8, 28, 28, 128), 64 * 128),
+            "layer3.1": Layer((4, 14, 14, 256)),
+            "layer4.1.conv2.1": Layer((2, 7, 7, 512), 4 * 512),
+            "layer4.1": Layer((2, 7, 7, 512)),
+            "avgpool": Layer((512,), 0),
+            "fc": Layer((400,), 512 * 400 + 400),  # Kinetics-400
+        },
+    ),
+    # torchvision r2plus1d_18: 31,505,325 parameters, 40.52 GFLOPS (_ops
+    # 40.519) = 40,519,080,960 MACs at 16×112×112×3. Each 3×3×3 conv becomes
+    # a 1×3×3 conv to midplanes = in·out·27 // (in·9 + 3·out) channels and a
+    # 3×1×1 conv (Tran et al., 2018): 144 in layer1; 230 (64 →
+    # 128: 221,184 // 960) and 288 in layer2; 460, 576; 921, 1152. Batch-norm
+    # channels: stem 45 + 64, layer1 2·(2·144 + 2·64), layer2 (2·230 + 3·128)
+    # + (2·288 + 2·128), layer3 (2·460 + 3·256) + (2·576 + 2·256), layer4
+    # (2·921 + 3·512) + (2·1152 + 2·512) = 12,675, so 25,350 running statistics.
+    "r2plus1d_18": Figures(
+        output=(400,), trainable=31_505_325, non_trainable=25_350, total=31_530_675,
+        macs=40_519_080_960,
+        layers={
+            "stem.0": Layer((16, 56, 56, 45), 7 * 7 * 3 * 45),
+            "stem.3": Layer((16, 56, 56, 64), 3 * 45 * 64),
+            "layer1.0.conv1.0.0": Layer((16, 56, 56, 144), 3 * 3 * 64 * 144),
+            "layer1.0.conv1.0.3": Layer((16, 56, 56, 64), 3 * 144 * 64),
+            "layer2.0.conv1.0.0": Layer((16, 28, 28, 230), 3 * 3 * 64 * 230),  # spatial stride first
+            "layer2.0.conv1.0.3": Layer((8, 28, 28, 128), 3 * 230 * 128),  # then temporal
+            "layer2.0.conv2.0.0": Layer((8, 28, 28, 230), 3 * 3 * 128 * 230),  # the block's midplanes
+            "layer2.1.conv1.0.0": Layer((8, 28, 28, 288), 3 * 3 * 128 * 288),
+            "layer4.0.conv1.0.0": Layer((4, 7, 7, 921), 3 * 3 * 256 * 921),
+            "layer4.1": Layer((2, 7, 7, 512)),
+            "fc": Layer((400,), 512 * 400 + 400),
+        },
+    ),
+    # M5 (Dai et al., 2017, table 1; 1-D, L×C): "0.5M" parameters, rounded,
+    # so the figures here are the hand arithmetic of its layers, with conv
+    # biases: (80 + 1)·128 + (3·128 + 1)·128 + (3·128 + 1)·256 + (3·256 + 1)·512
+    # + 2·(128 + 128 + 256 + 512) batch-norm + 512·10 + 10 = 559,114
+    # (556,032 weights); running statistics 2,048. "Same" padding and ceil
+    # pools: 32,000 → 8,000 → 2,000 → 500 → 125 → 32. MACs: 8000·128·80 +
+    # 2000·128·384 + 500·256·384 + 125·512·768 + 5,120 = 278,533,120.
+    "m5": Figures(
+        output=(10,), trainable=559_114, non_trainable=2_048, total=561_162,
+        macs=278_533_120,
+        layers={
+            "conv1": Layer((8000, 128), (80 + 1) * 128),
+            "bn1": Layer((8000, 128), 4 * 128),
+            "pool1": Layer((2000, 128), 0),
+            "conv2": Layer((2000, 128), (3 * 128 + 1) * 128),
+            "pool2": Layer((500, 128), 0),
+            "conv3": Layer((500, 256), (3 * 128 + 1) * 256),
+            "pool3": Layer((125, 256), 0),
+            "conv4": Layer((125, 512), (3 * 256 + 1) * 512),
+            "pool4": Layer((32, 512), 0),  # 125 / 4 rounded up
+            "avgpool": Layer((512,), 0),
+            "fc": Layer((10,), 512 * 10 + 10),
         },
     ),
     # LeNet-5 (LeCun et al., 1998): 61,706 parameters; C1 28×28×6 (156),
