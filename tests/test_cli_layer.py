@@ -143,9 +143,11 @@ def test_explain_shows_rounding_and_why() -> None:
 def test_json_document() -> None:
     doc = run_json("224x224x3 -k 7 -s 2 -p 3 -f 64 --no-bias")
     assert doc == {
+        "schema_version": 1,
         "kind": "conv2d",
         "options": {"filters": 64, "kernel": 7, "stride": 2, "padding": 3, "bias": False},
         "layout": "hwc",
+        "batch": None,
         "input": [224, 224, 3],
         "output": [112, 112, 64],
         # 7·7·3·64 = 9,408; 112·112·64 · 147 = 118,013,952
@@ -293,7 +295,7 @@ ERRORS = [
     ),
     pytest.param(
         "224x224 -k 3 -f 8",
-        "input shape '224x224' should be H×W×C like 224x224x3, or a feature count like 2048",
+        "conv2d takes an H×W×C map (2 spatial axes), got a 224×224 map (1 spatial axis)",
         id="two-dims",
     ),
     pytest.param(

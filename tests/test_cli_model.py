@@ -64,7 +64,7 @@ def test_resnet50_json_matches_the_published_figures() -> None:
         "kind": "conv2d",
         "inputs": ["input"],
         "output": [112, 112, 64],
-        "params": {"trainable": 9408, "non_trainable": 0},  # 7·7·3·64, no bias
+        "params": {"trainable": 9408, "non_trainable": 0, "total": 9408},  # 7·7·3·64, no bias
         "macs": 118_013_952,  # 112·112·64 outputs × 7·7·3
         "options": {"filters": 64, "kernel": 7, "stride": 2, "padding": 3, "bias": False},
         "groups": [],
@@ -89,25 +89,118 @@ def test_layout_chw_prints_channels_first() -> None:
     assert doc["layers"][0]["output"] == [64, 112, 112]
 
 
+TOP = ["input", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"]
+
+
+# --depth counts as torchinfo's depth does (issue 13: it used to be one less):
+# 1 shows the top-level rows, a block as one row; 0 is read as 1.
 @pytest.mark.parametrize(
     ("depth", "names"),
     [
-        pytest.param(0, ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc"], id="top-level"),
-        pytest.param(
-            1,
-            ["conv1", "bn1", "relu", "maxpool", "layer1", "layer1.0", "layer1.1", "layer1.2", "layer2", "layer2.0"],
-            id="one-level-of-blocks",
-        ),
+        pytest.param(0, TOP, id="zero-reads-as-one"),
+        pytest.param(1, TOP, id="top-level"),
+        pytest.param(2, ["input", "conv1", "bn1", "relu", "maxpool", "layer1", "layer1.0", "layer1.1", "layer1.2", "layer2", "layer2.0"], id="one-level-of-blocks"),
     ],
 )
-def test_depth_collapses_blocks(depth: int, names: list[str]) -> None:
-    result = run(f"model resnet50 --depth {depth} --format csv")
+def test_depth_counts_as_torchinfo_does(depth: int, names: list[str]) -> None:
+    result = run(f"model resnet50 --depth {depth}")
+    assert result.exit_code == 0, result.output
+    shown = [line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")]
+    assert shown[: len(names)] == names
+    if depth < 2:
+        assert shown == names
+    # three bottlenecks of torchvision's layer1: 215,808 trainable parameters
+    assert any("bottleneck ×3" in line and "215,808" in line for line in result.stdout.splitlines())
+
+
+def test_csv_has_one_row_per_layer_that_sums_to_the_totals() -> None:
+    # Issue 13: the CSV mixed group rows with layers, so its trainable column summed to 96 M.
+    result = run("model resnet50 --depth 1 --format csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["name"] for r in rows][: len(names)] == names
-    layer1 = next(r for r in rows if r["name"] == "layer1")
-    # three bottlenecks of torchvision's layer1: 215,808 trainable parameters
-    assert (layer1["kind"], layer1["group"], layer1["trainable"]) == ("bottleneck ×3", "true", "215808")
+    assert list(rows[0]) == ["name", "kind", "group", "level", "output", "params", "trainable", "non_trainable", "macs", "output_bytes"]
+    assert len(rows) == len(document("model resnet50")["layers"])  # --depth does not hide layers here
+    assert sum(int(r["trainable"]) for r in rows) == 25_557_032  # torchvision's published count
+    assert sum(int(r["macs"]) for r in rows) == 4_089_184_256
+    conv = next(r for r in rows if r["name"] == "layer1.0.conv2")
+    # 56·56·64 outputs × 4 bytes = 802,816 bytes, as a number, not '784.0 KiB'
+    assert (conv["group"], conv["level"], conv["output"], conv["output_bytes"]) == ("layer1.0.residual", "3", "56x56x64", "802816")
+
+
+def test_groups_csv_has_a_row_per_group() -> None:
+    result = run("model resnet50 --format csv --groups --depth 1")
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert list(rows) == ["layer1", "layer2", "layer3", "layer4"]
+    # three bottlenecks of torchvision's layer1: 215,808 trainable, 2,816 batch-norm statistics
+    assert (rows["layer1"]["kind"], rows["layer1"]["trainable"], rows["layer1"]["params"]) == ("bottleneck ×3", "215808", "218624")
+    # conv1-3, bn1-3, relu ×3 and add: 10 per block, and the first block's shortcut conv and bn: 32
+    assert rows["layer1"]["layers"] == "32"
+    deeper = list(csv.DictReader(io.StringIO(run("model resnet50 --format csv --groups").stdout)))
+    assert {r["parent"] for r in deeper if r["level"] == "1"} == {"layer1", "layer2", "layer3", "layer4"}
+
+
+def test_groups_needs_csv() -> None:
+    result = run("model resnet50 --groups")
+    assert result.exit_code == 2
+    assert "error: --groups chooses the rows of the CSV; add --format csv" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "phrases"),
+    [
+        # 8 × 118,013,952 = 944,111,616 MACs for conv1; shapes carry N
+        pytest.param("model resnet50 --batch 8 --depth 1", ["output N×H×W×C", "8×112×112×64", "8×224×224×3 (N×H×W×C, 4.59 MiB)", "MACs: 32,713,474,048 (32.7 G) per batch", "944,111,616", "params: 25,610,152"], id="model"),
+        pytest.param("layer 224x224x3 -k 7 -s 2 -p 3 -f 64 --batch 8", ["input N×H×W×C", "8×224×224×3", "8×112×112×64", "944,111,616", "9,472"], id="layer"),
+        pytest.param("model resnet50 --depth 1", ["output H×W×C", "112×112×64", "224×224×3 (H×W×C, 588.0 KiB)"], id="no-batch"),
+    ],
+)
+def test_batch_means_the_same_everywhere(args: str, phrases: list[str]) -> None:
+    result = run(args)
+    assert result.exit_code == 0, result.output
+    for phrase in phrases:
+        assert phrase in result.stdout
+
+
+def test_batch_in_json_scales_what_grows_with_the_batch() -> None:
+    one, eight = document("model lenet5"), document("model lenet5 --batch 8")
+    assert (one["batch"], eight["batch"]) == (None, 8)
+    assert eight["input"] == [8, *one["input"]]
+    assert eight["layers"][0]["output"] == [8, *one["layers"][0]["output"]]
+    assert eight["totals"]["macs"] == 8 * one["totals"]["macs"]
+    assert eight["totals"]["activation_bytes"] == 8 * one["totals"]["activation_bytes"]
+    assert eight["totals"]["params"] == one["totals"]["params"] == 61_706  # LeNet-5's published count
+
+
+def test_footer_follows_the_layout() -> None:
+    # Issue 13: the footer printed H×W×C even for C×H×W.
+    result = run("model resnet50 --depth 1 --layout chw")
+    assert "output C×H×W" in result.stdout
+    assert "input: 3×224×224 (C×H×W, 588.0 KiB)" in result.stdout
+
+
+def test_input_row_and_join_marks() -> None:
+    result = run("model resnet50")
+    lines = result.stdout.splitlines()
+    assert lines[4].split("│")[1:4] == [" input                          ", " input            ", "    224×224×3 "]
+    add = next(line for line in lines if "layer1.0.add " in line)
+    assert "+ add" in add
+
+
+@pytest.mark.parametrize(
+    ("args", "header", "row"),
+    [
+        pytest.param("--columns output,macs", ["layer", "output H×W×C", "MACs"], ["conv1", "112×112×64", "118,013,952"], id="chosen"),
+        pytest.param("--columns params,from", ["layer", "params", "from"], ["layer1.0.add", "0", "layer1.0.bn3, layer1.0.downsample_bn"], id="from"),
+        pytest.param("--columns mem", ["layer", "kind", "output H×W×C", "trainable", "non-trainable", "MACs", "output mem"], ["conv1", "conv2d", "112×112×64", "9,408", "0", "118,013,952", "3.06 MiB"], id="optional-adds"),
+    ],
+)
+def test_columns_chooses_the_columns(args: str, header: list[str], row: list[str]) -> None:
+    result = run(f"model resnet50 {args}")
+    assert result.exit_code == 0, result.output
+    lines = [[cell.strip() for cell in line.split("│" if line.startswith("│") else "┃")[1:-1]] for line in result.stdout.splitlines() if line[:1] in "│┃"]
+    assert lines[0] == header
+    assert row in lines
 
 
 def test_table_shows_layers_groups_and_totals() -> None:
@@ -158,7 +251,7 @@ def test_dtype_changes_bytes_per_number(tmp_path: Path) -> None:
     ("suffix", "check"),
     [
         pytest.param(".json", lambda text: json.loads(text)["totals"]["macs"] == 118_013_952, id="json"),
-        pytest.param(".csv", lambda text: text.startswith("name,kind,level,group,output"), id="csv"),
+        pytest.param(".csv", lambda text: text.startswith("name,kind,group,level,output,params"), id="csv"),
         pytest.param(".md", lambda text: text.startswith("## resnet50_stem"), id="markdown"),
         pytest.param(".svg", lambda text: "<svg" in text and "conv1_conv" in text, id="svg"),  # the network drawn (needs Graphviz)
         pytest.param(".html", lambda text: "<html" in text.lower() and "conv1_conv" in text, id="html"),

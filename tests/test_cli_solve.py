@@ -5,6 +5,8 @@ Expected rows are worked by hand in the comments.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shlex
 
@@ -22,7 +24,7 @@ def run(args: str):
 
 
 def test_solve_224_to_112_with_kernel_7_lists_stride_2_padding_3() -> None:
-    result = run("solve --input 224 --output 112 -k 7 --format json")
+    result = run("solve --input 224 --output-size 112 -k 7 --format json")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["solutions"]
     first = rows[0]
@@ -35,7 +37,7 @@ def test_solve_224_to_112_with_kernel_7_lists_stride_2_padding_3() -> None:
 
 
 def test_solve_table_shows_the_arithmetic() -> None:
-    result = run("solve -i 224 -o 112 -k 7 -s 2 --dilation 1")
+    result = run("solve -i 224 --output-size 112 -k 7 -s 2 --dilation 1")
     assert result.exit_code == 0, result.output
     assert "(224 + 2·3 − 7) / 2 + 1 = 112.5 → 112" in result.stdout
     assert "same (2 before, 3 after)" in result.stdout
@@ -43,7 +45,7 @@ def test_solve_table_shows_the_arithmetic() -> None:
 
 def test_solve_transposed_gives_the_output_padding() -> None:
     # (112 − 1)·2 − 2·1 + 3 + 1 = 224
-    result = run("solve -i 112 -o 224 -k 3 -s 2 -p 1 --dilation 1 --transposed --format json")
+    result = run("solve -i 112 --output-size 224 -k 3 -s 2 -p 1 --dilation 1 --transposed --format json")
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["solutions"]
     assert (row["output_padding"], row["formula"]) == (1, "(112 − 1)·2 − 2·1 + 3 + 1 = 224")
@@ -59,9 +61,9 @@ def test_solve_model_reports_clean_input_sizes() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        pytest.param("solve --input 224", "error: give --input and --output lengths (or --model FILE)", id="missing-output"),
-        pytest.param("solve --model vgg16 --input 3", "error: --model finds input sizes for a whole network; leave out --input and --output", id="both"),
-        pytest.param("model resnet50 --columns rf,colour", "error: --columns 'colour' is not a column; choose from rf, jump, start, clipped, mem", id="bad-column"),
+        pytest.param("solve --input 224", "error: give --input and --output-size lengths (or --model FILE)", id="missing-output"),
+        pytest.param("solve --model vgg16 --input 3", "error: --model finds input sizes for a whole network; leave out --input and --output-size", id="both"),
+        pytest.param("model resnet50 --columns rf,colour", "error: --columns 'colour' is not a column; choose from kind, output, params, trainable, non_trainable, macs, from, rf, jump, start, clipped, mem", id="bad-column"),
         pytest.param("model resnet50 --explain layer9", "error: --explain 'layer9': no layer or block has that name; did you mean 'layer4'?", id="bad-layer"),
     ],
 )
@@ -74,9 +76,9 @@ def test_bad_arguments(args: str, message: str) -> None:
 def test_receptive_field_columns() -> None:
     result = run("model vgg16 --columns rf,jump --format csv")
     assert result.exit_code == 0, result.output
-    rows = {line.split(",")[0]: line.split(",") for line in result.stdout.splitlines()[1:]}
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
     # VGG-16 pool5: 212 pixels, jump 32 (Araujo et al., "Computing receptive fields of CNNs")
-    assert rows["block5.pool"][-2:] == ["212", "32"]
+    assert (rows["block5.pool"]["rf"], rows["block5.pool"]["rf_jump"]) == ("212", "32")
 
 
 def test_training_memory_in_totals() -> None:

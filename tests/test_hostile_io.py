@@ -130,7 +130,7 @@ CASES = [
                    "'２' is not a whole number written with the digits 0-9 (see 'convcalc layer --help')")),
     Case("scale-1e308", ["layer", "8x8x3", "-t", "upsample", "--scale", "1e308"], 2,
          re.escape("error: --scale '1e308' has a value above 2,147,483,647, the largest accepted (docs/limits.md)")),
-    Case("solve-huge-input", ["solve", "-i", "1" + "0" * 30, "-o", "2"], 2,
+    Case("solve-huge-input", ["solve", "-i", "1" + "0" * 30, "--output-size", "2"], 2,
          r"error: convcalc solve: invalid value for '--input' / '-i': '10+' is above 2,147,483,647, .*"),
     Case("model-long-name", ["model", LONG_NAME], 2,
          re.escape(f"error: {LONG_NAME}: the file name is too long for this system (305 characters)")),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["bundled", "resolve"]
+__all__ = ["bundled", "bundled_file", "resolve"]
 
 
 def bundled() -> dict[str, Path]:
@@ -37,3 +37,15 @@ def resolve(name_or_path: str) -> Path:
     close = get_close_matches(stem, list(known), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; bundled models: {', '.join(known)}"
     raise InputError(f"{name_or_path!r} is neither a file nor a bundled model{hint}")
+
+
+def bundled_file(name: str) -> Path:
+    """The file of the bundled model ``name`` (with or without ``.yaml``); a
+    file path is refused, so ``convcalc show`` only ever prints what ships."""
+    known = bundled()
+    stem = name.removesuffix(".yaml")
+    if stem in known:
+        return known[stem]
+    close = get_close_matches(stem, list(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"bundled models: {', '.join(known)}"
+    raise InputError(f"{name!r} is not a bundled model; {hint}")

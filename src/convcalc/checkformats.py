@@ -183,6 +183,7 @@ def as_json(findings: list[Finding], files: list[str]) -> str:
     """
     paths = _paths(findings, files)
     doc = {
+        "schema_version": JSON_VERSION,  # the name every convcalc JSON document uses (docs/output.md)
         "version": JSON_VERSION,
         "files": paths,
         "findings": [

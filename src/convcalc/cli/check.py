@@ -25,7 +25,7 @@ class CheckFormat(str, Enum):
 
 
 def check(
-    paths: Annotated[list[str], typer.Argument(help="Architecture files, folders (searched for *.yaml, *.yml) or globs.", show_default=False)],
+    paths: Annotated[list[str], typer.Argument(help="Architecture files, folders (searched for *.yaml, *.yml), globs, or bundled models' names (resnet50).", show_default=False)],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     verify: Annotated[bool, typer.Option("--verify", help="Also run the NumPy forward pass on each file.")] = False,
     fmt: Annotated[CheckFormat | None, typer.Option("--format", help="Report format [default: github under GitHub Actions, else text].", show_default=False)] = None,
@@ -43,7 +43,7 @@ def check(
         from ..check import check_paths
 
         chosen = fmt or (CheckFormat.GITHUB if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.TEXT)
-        result = check_paths(paths, strict=strict, verify=verifier() if verify else None)
+        result = check_paths(_bundled_names_resolved(paths), strict=strict, verify=verifier() if verify else None)
         if chosen is CheckFormat.TEXT and output is None:
             _print_findings(result)
         else:
@@ -57,6 +57,25 @@ def check(
             raise typer.Exit(EXIT_BAD_INPUT)
         if result.failed and not exit_zero:
             raise typer.Exit(1)
+
+
+def _bundled_names_resolved(paths: list[str]) -> list[str]:
+    """A bare name that is no file, folder or glob but a bundled model's (``resnet50``) → its file,
+    as ``model`` reads it; anything else is left for the checker to report."""
+    import glob
+    import os
+
+    from ..catalog import bundled
+
+    known = bundled()
+    out = []
+    for path in paths:
+        stem = path.removesuffix(".yaml")
+        if stem in known and os.sep not in path and not os.path.exists(path) and not glob.has_magic(path):
+            out.append(str(known[stem]))
+        else:
+            out.append(path)
+    return out
 
 
 def _print_findings(result: Any) -> None:

@@ -26,7 +26,7 @@ def export(
     with reported_errors():
         from ..export import export_source
 
-        code = export_source(source, to)
+        code = export_source(source, to).code
         if output is None:
             sys.stdout.write(code)
             return

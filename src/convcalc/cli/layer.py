@@ -86,7 +86,7 @@ def layer(
     draw: Annotated[bool, typer.Option("--draw", help="Draw the padded input with the first windows at their stride, and the output (sliding-window layers, up to 32×32 padded).")] = False,
     output: Annotated[Path | None, output_option("With --draw: write the picture as SVG to this file (.svg).")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Run the layer with NumPy on random input and confirm the figures (exit 1 on a mismatch).")] = False,
-    batch: Annotated[int, batch_option("Batch size of the verifying run.")] = 1,
+    batch: Annotated[int | None, batch_option()] = None,
     max_memory: MaxMemoryOption = "4GiB",
 ) -> None:
     """One layer: output shape, parameters and MACs.
@@ -96,21 +96,24 @@ def layer(
     with reported_errors():
         name = canonical_kind(kind)
         inputs = (_input_shape(shape, height, width, channels, layout),)
+        # Per-axis flags take one number or one per spatial axis of the kind (or of the input).
+        axes = getattr(spec_class(name), "rank", None) or (inputs[0].spatial_rank if inputs[0].rank > 1 else 2)
+        each = tuple(dict.fromkeys((1, axes)))
         given = {
             "filters": filters,
-            "kernel": None if kernel is None else numbers("--kernel", kernel),
-            "stride": None if stride is None else numbers("--stride", stride),
-            "padding": None if padding is None else _padding(padding),
-            "dilation": None if dilation is None else numbers("--dilation", dilation),
+            "kernel": None if kernel is None else numbers("--kernel", kernel, lengths=each),
+            "stride": None if stride is None else numbers("--stride", stride, lengths=each),
+            "padding": None if padding is None else _padding(padding, axes),
+            "dilation": None if dilation is None else numbers("--dilation", dilation, lengths=each),
             "groups": groups,
             "bias": bias,
-            "output_padding": None if output_padding is None else numbers("--output-padding", output_padding),
+            "output_padding": None if output_padding is None else numbers("--output-padding", output_padding, lengths=each),
             "ceil_mode": ceil_mode or None,
             "count_include_pad": count_include_pad,
-            "output_size": None if output_size is None else numbers("--output-size", output_size),
+            "output_size": None if output_size is None else numbers("--output-size", output_size, lengths=each),
             "keepdims": keepdims or None,
-            "scale": None if scale is None else numbers("--scale", scale, floats=True),
-            "size": None if size is None else numbers("--size", size),
+            "scale": None if scale is None else numbers("--scale", scale, floats=True, lengths=each),
+            "size": None if size is None else numbers("--size", size, lengths=each),
             "mode": mode,
             "rate": rate,
             "negative_slope": negative_slope,
@@ -133,7 +136,7 @@ def layer(
             explanation = explain_layer(spec, *inputs)
         verification = None
         if verify:
-            verification = verify_layer(spec, inputs, batch, layout, max_memory)
+            verification = verify_layer(spec, inputs, batch or 1, layout, max_memory)
         picture = _picture(spec, inputs[0], output) if draw else None
         if output is not None and picture is None:
             raise InputError("-o writes the --draw picture; add --draw, or leave out -o")
@@ -142,17 +145,17 @@ def layer(
 
             write_output(output, picture_svg(picture), inputs=())
         else:
-            _print_layer(spec, inputs, result, layout, fmt, explanation, verification)
+            _print_layer(spec, inputs, result, layout, fmt, explanation, verification, batch)
             if picture is not None:
                 _print_picture(picture)
         report_mismatches(verification)
 
 
-def _padding(text: str) -> Any:
+def _padding(text: str, axes: int = 2) -> Any:
     word = text.strip().lower()
     if word in ("same", "valid"):
         return word
-    return numbers("--padding", text, lengths=(1, 2, 4))
+    return numbers("--padding", text, lengths={1: (1, 2), 2: (1, 2, 4), 3: (1, 3, 6)}[axes])
 
 
 def _input_shape(
@@ -221,11 +224,11 @@ def _layer_options(kind: str, given: dict[str, Any]) -> dict[str, Any]:
 
 def _print_layer(
     spec: Any, inputs: tuple[Shape, ...], result: Any, layout: Layout, fmt: Format,
-    explanation: list[str] | None, verification: Any = None,
+    explanation: list[str] | None, verification: Any = None, batch: int | None = None,
 ) -> None:
     from ..report import layer_document
 
-    doc = layer_document(spec, inputs, result, layout, explanation)
+    doc = layer_document(spec, inputs, result, layout, explanation, batch)
     if verification is not None:
         doc["verified"] = verification.ok
         doc["verification"] = {"batch": verification.batch, "seed": verification.seed, "mismatches": list(verification.mismatches)}

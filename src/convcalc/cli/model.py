@@ -5,7 +5,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..shapes import Layout
 from .errors import reported_errors
 from .options import Whole, batch_option, output_option
-from .output import print_grid, write_output
+from .output import print_grid, table_width, write_output
 from .verify import report_mismatches, verify_model
 
 __all__ = ["ModelFormat", "model", "models", "schema"]
@@ -59,15 +59,17 @@ def model(
     source: Annotated[str | None, typer.Argument(help="An architecture file, or a bundled model's name (see 'convcalc models').", show_default=False)] = None,
     layers: Annotated[str | None, typer.Option("--layers", help="Instead of a file: layers in the shell's one-line syntax, e.g. 'conv 64 k7 s2 p3; bn; relu; maxpool k3 s2 p1' (docs/shell.md).", show_default=False)] = None,
     input_shape: Annotated[str | None, typer.Option("--input", "-i", help="The input shape, e.g. 320x320x3 (C×H×W with --layout chw or a chw file): needed with --layers; with a file, runs it at this size instead of its own.", show_default=False)] = None,
-    depth: Annotated[int | None, typer.Option("--depth", "-d", click_type=Whole(0), help="Collapse blocks nested deeper than N into one row each (0: top level only).", show_default=False)] = None,
+    depth: Annotated[int | None, typer.Option("--depth", "-d", click_type=Whole(0), help="Show N levels of nesting, as torchinfo's depth: 1 = the top-level rows only (a block is one row), 2 = and the rows inside them, … (0 is read as 1). Also the drawing's depth.", show_default=False)] = None,
     layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to print shapes [default: the file's layout, else hwc].", show_default=False)] = None,
     fmt: Annotated[ModelFormat | None, typer.Option("--format", help="Output format [default: table, or from --output's suffix].", show_default=False)] = None,
     output: Annotated[Path | None, output_option("Write to this file instead of the terminal: .svg, .png or .pdf draw the network (needs Graphviz); .txt, .html, .json, .csv, .md the table.")] = None,
     dtype: Annotated[DType, typer.Option("--dtype", help="Number format for memory figures.")] = DType.FLOAT32,
     verify: Annotated[bool, typer.Option("--verify", help="Run a NumPy forward pass and confirm every shape and parameter count (exit 1 on a mismatch).")] = False,
-    batch: Annotated[int, batch_option("Batch size of the verifying forward pass.")] = 1,
+    batch: Annotated[int | None, batch_option()] = None,
     max_memory: Annotated[str, typer.Option("--max-memory", help="Refuse a forward pass estimated to need more memory than this.")] = "4GiB",
-    columns: Annotated[str | None, typer.Option("--columns", help="Extra columns, comma-separated: rf (receptive field), jump, start, clipped (field inside the input), mem (output memory).", show_default=False)] = None,
+    columns: Annotated[str | None, typer.Option("--columns", help="The columns after the layer name, comma-separated, from kind, output, params, trainable, non_trainable, macs, from (what a layer reads), rf (receptive field), jump, start, clipped (field inside the input), mem (output memory); only optional ones (rf, …, mem) are added to the usual columns.", show_default=False)] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Keep every column and full names and numbers, however wide (the table is otherwise fitted to the terminal).")] = False,
+    groups: Annotated[bool, typer.Option("--groups", help="With --format csv: one row per group (block) with its totals, instead of one row per layer.")] = False,
     optimizer: Annotated[Optimizer | None, typer.Option("--optimizer", help="Add the memory of a training step with this optimizer, at --batch and --dtype.", show_default=False)] = None,
     explain: Annotated[str | None, typer.Option("--explain", help="Explain one layer (or block) by name: its arithmetic and its receptive field.", show_default=False)] = None,
 ) -> None:
@@ -83,16 +85,19 @@ def model(
         if explain is not None:
             _explain_model_layer(summary, explain)
             return
-        extra = _extra_columns(summary, columns)
+        shown, extra = _chosen_columns(summary, columns)
         training = None
         if optimizer is not None:
             from ..training import training_memory
 
-            training = training_memory(summary, batch, dtype, optimizer)
-        verification = verify_model(model, summary, batch, max_memory) if verify else None
+            training = training_memory(summary, batch or 1, dtype, optimizer)
+        verification = verify_model(model, summary, batch or 1, max_memory) if verify else None
         chosen = _format_for(fmt, output)
+        if groups and chosen is not ModelFormat.CSV:
+            raise InputError("--groups chooses the rows of the CSV; add --format csv (the table and JSON show the groups already)")
         read = (source,) if source is not None and os.path.exists(source) else ()
-        _print_model(summary, depth, layout or summary.model.layout, chosen, output, verification, extra, training, read)
+        view = View(None if depth is None else max(depth, 1) - 1, layout or summary.model.layout, shown, extra, batch, wide, groups)
+        _print_model(summary, view, chosen, output, verification, training, read)
         report_mismatches(verification)
 
 
@@ -148,18 +153,23 @@ def _model_from(source: str | None, layers: str | None, input_shape: str | None,
     return load_model(resolve(source))
 
 
-def _extra_columns(summary: Any, columns: str | None) -> Any:
+def _chosen_columns(summary: Any, columns: str | None) -> tuple[tuple[str, ...] | None, Any]:
+    """``--columns`` read: (the table's columns, or None for the usual ones; the optional columns' values)."""
     if columns is None:
-        return ()
+        return None, ()
+    from ..render import TABLE_COLUMNS
     from ..report import COLUMNS, extra_columns
 
-    names = [c.strip().lower() for c in columns.split(",") if c.strip()]
+    names = [c.strip().lower().replace("-", "_") for c in columns.split(",") if c.strip()]
+    known = (*TABLE_COLUMNS, *COLUMNS)
     for name in names:
-        if name not in COLUMNS:
-            raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(COLUMNS)}")
-    if any(n != "mem" for n in names) and not summary.model.input.is_map:
+        if name not in known and name != "layer":
+            raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(known)}")
+    optional = [n for n in dict.fromkeys(names) if n in COLUMNS]
+    if any(n != "mem" for n in optional) and not summary.model.input.is_map:
         raise InputError("receptive-field columns need an H×W×C input; this network's input is a vector")
-    return extra_columns(summary, names)
+    table = tuple(n for n in dict.fromkeys(names) if n in TABLE_COLUMNS)
+    return (table or None), extra_columns(summary, optional)
 
 
 def _explain_model_layer(summary: Any, name: str) -> None:
@@ -196,44 +206,64 @@ def _explain_model_layer(summary: Any, name: str) -> None:
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+class View(NamedTuple):
+    """What the model's output shows, from the options."""
+
+    levels: int | None
+    """Groups nested deeper than this are collapsed (``--depth`` minus one); None: all."""
+    layout: Layout
+    columns: tuple[str, ...] | None
+    """The table's columns (``--columns``), None for the usual ones."""
+    extra: Any
+    """The optional columns' values (receptive field, memory)."""
+    batch: int | None
+    wide: bool
+    groups: bool
+    """CSV rows are groups, not layers."""
+
+
 def _print_model(
     summary: Any,
-    depth: int | None,
-    layout: Layout,
+    view: View,
     fmt: ModelFormat,
     output: Path | None,
     verification: Any = None,
-    extra: Any = (),
     training: Any = None,
     inputs: tuple[str, ...] = (),
 ) -> None:
     from .. import report
 
+    layout, batch = view.layout, view.batch
     if fmt in _DRAWINGS:
         from .drawing import write_drawing
 
-        write_drawing(summary, depth, layout, fmt.value, output, inputs)
+        write_drawing(summary, view.levels, layout, fmt.value, output, inputs)
         return
     verified = report.verified_layers(verification) if verification is not None else None
     if fmt is ModelFormat.JSON:
         import json
 
-        text = json.dumps(report.model_document(summary, layout, verification, training), indent=2) + "\n"
+        text = json.dumps(report.model_document(summary, layout, verification, training, batch), indent=2) + "\n"
+    elif fmt is ModelFormat.CSV and view.groups:
+        text = report.group_csv(summary, layout, view.levels, batch)
     elif fmt is ModelFormat.CSV:
-        text = report.model_csv(report.display_rows(summary, depth, verified), layout, extra)
+        text = report.model_csv(summary, layout, view.extra, verified, batch)
     elif fmt is ModelFormat.MARKDOWN:
-        text = report.model_markdown(summary, report.display_rows(summary, depth, verified), layout, extra, training)
+        text = report.model_markdown(summary, report.display_rows(summary, view.levels, verified), layout, view.extra, training, batch)
     else:
         from ..render import model_table
 
-        table = model_table(summary, report.display_rows(summary, depth, verified), layout, extra, training)
+        rows = report.display_rows(summary, view.levels, verified)
+        width = None if view.wide or output is not None else table_width()
+        table = model_table(summary, rows, layout, view.extra, training, width=width, columns=view.columns, batch=batch)
         if output is None:
             print_grid(table)  # a pipe gets the text Rich would print there, without Rich's start-up
             return
         from rich.console import Console
 
-        console = Console(record=True, file=io.StringIO(), width=160, highlight=False)
-        console.print(table)
+        size = sum(table.widths()) + 3 * len(table.widths()) + 1
+        console = Console(record=True, file=io.StringIO(), width=max(size, 80), highlight=False)
+        console.print(table, crop=False)
         suffix = output.suffix.lower()
         # HTML: Rich's light theme, as wide as the table, no web fonts
         text = console.export_html() if suffix in (".html", ".htm") else console.export_text()

@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - depends on the typer release
     from click import types as click_types  # type: ignore[no-redef]
 
 __all__ = [
-    "REAL", "SIZE", "WHOLE", "Format", "FormatOption", "MaxMemoryOption", "Real", "Whole", "batch_option", "numbers",
+    "BATCH_HELP", "REAL", "SIZE", "WHOLE", "Format", "FormatOption", "MaxMemoryOption", "Real", "Whole", "batch_option", "numbers",
     "output_option",
 ]
 
@@ -99,9 +99,15 @@ REAL = Real()
 """A finite decimal option (``--rate``)."""
 
 
-def batch_option(help_text: str) -> Any:
-    """``--batch``: the batch size of a verifying forward pass, at least 1."""
-    return typer.Option("--batch", click_type=WHOLE, help=help_text)
+BATCH_HELP = (
+    "Batch size N, the same in every command: shapes show N first, MACs and activation memory are for N samples, "
+    "and --verify (and model's --optimizer) run at N [default: one sample, no batch axis]."
+)
+
+
+def batch_option(help_text: str = BATCH_HELP) -> Any:
+    """``--batch``: the batch size, at least 1, with one meaning everywhere (:data:`BATCH_HELP`)."""
+    return typer.Option("--batch", click_type=WHOLE, help=help_text, show_default=False)
 
 
 MaxMemoryOption = Annotated[str, typer.Option("--max-memory", help="Refuse a forward pass estimated to need more memory than this.")]
@@ -133,7 +139,7 @@ def numbers(flag: str, text: str, *, floats: bool = False, lengths: tuple[int, .
         if whole is None and floats and _REAL.match(part) and math.isfinite(float(part)):
             values.append(float(part))
         elif whole is None:
-            shapes = {1: "a number", 2: "two like 3x5", 4: "four like 1,1,2,2"}
+            shapes = {1: "a number", 2: "two like 3x5", 3: "three like 3x1x1", 4: "four like 1,1,2,2", 6: "six like 1,1,0,0,2,2"}
             *first, last = (shapes[n] for n in lengths)
             wanted = f"{', '.join(first)} or {last}" if first else last
             raise InputError(f"{flag} {text!r} is not understood; give {wanted}")

@@ -7,7 +7,24 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["print_grid", "write_output", "write_stdout"]
+__all__ = ["print_grid", "table_width", "write_output", "write_stdout"]
+
+
+def table_width() -> int | None:
+    """The width a table must fit: ``COLUMNS`` when set, else the terminal's;
+    None (no limit) for a pipe or file without ``COLUMNS``, so scripts get the
+    full table whatever window they run in."""
+    import os
+
+    text = os.environ.get("COLUMNS", "").strip()
+    if text.isascii() and text.isdigit() and int(text) > 0:
+        return int(text)
+    if not sys.stdout.isatty():
+        return None
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError):
+        return None
 
 
 def print_grid(grid: Any) -> None:
