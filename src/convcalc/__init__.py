@@ -9,10 +9,19 @@ Shape(dims=(3, 3, 2))
 """
 
 from .errors import ConvCalcError, InputError, ShapeError, SpecError
-from .layers import KINDS, Kind, LayerResult, LayerSpec, apply, make_layer
+from .layers import KINDS, LayerResult, LayerSpec, apply, make_layer
 from .shapes import Layout, Shape, parse_shape
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``Kind`` comes from :mod:`convcalc.layers` on first use (it is costly to build)."""
+    if name == "Kind":
+        from . import layers
+
+        return layers.Kind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "KINDS",

@@ -1,10 +1,10 @@
-"""Choices for memory figures: number formats and optimizers (kept apart so the CLI loads them cheaply)."""
+"""Choices for memory figures and exports and imports: number formats, optimizers, target frameworks, unknown operations (kept apart so the CLI loads them cheaply)."""
 
 from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["DType", "Optimizer"]
+__all__ = ["DType", "Optimizer", "Target", "Unknown"]
 
 
 class DType(str, Enum):
@@ -51,3 +51,18 @@ class Optimizer(str, Enum):
             "adam": "Adam",
             "adamw": "AdamW",
         }[self.value]
+
+
+class Target(str, Enum):
+    """Which framework ``convcalc export`` writes for (here, beside the other
+    choices, so that the command line does not import the exporter to list it)."""
+
+    PYTORCH = "pytorch"
+    KERAS = "keras"
+
+
+class Unknown(str, Enum):
+    """What an importer does with an operation convcalc has no kind for."""
+
+    ERROR = "error"
+    ZERO = "zero"

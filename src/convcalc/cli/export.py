@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..export import Target
+from ..dtypes import Target
 from .errors import reported_errors
 from .options import output_option
 from .output import write_output

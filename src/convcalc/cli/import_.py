@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..dtypes import Unknown
 from ..errors import InputError
-from ..importers import Unknown
 from .errors import reported_errors
 from .options import output_option
 

@@ -8,25 +8,35 @@ framework, and a header states convcalc's figures for it, so a test (or a
 reader) can check that the framework agrees.
 
 A layer with no exact counterpart raises :class:`ExportError` naming it;
-nothing is approximated.
+nothing is approximated. Besides the code, an export says where each of
+the file's layers went (:attr:`Exported.places`), so a test can hold every
+layer of the generated model against convcalc's row for it.
 """
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
+from typing import NamedTuple
 
+from ..dtypes import Target
 from ..model import Summary
-from .graph import ExportError, Program, programs
+from .graph import ExportError, Program, placements, programs
 
-__all__ = ["ExportError", "Target", "export_source", "export_text", "header"]
+__all__ = ["ExportError", "Exported", "Target", "export_source", "export_text", "header"]
 
 
-class Target(str, Enum):
-    """Which framework to write for."""
+class Exported(NamedTuple):
+    """A generated module, and where the file's layers are in it."""
 
-    PYTORCH = "pytorch"
-    KERAS = "keras"
+    code: str
+    """The module's source."""
+    places: dict[str, str]
+    """Each layer with a module (PyTorch: ``net.get_submodule(place)``) or a
+    Keras layer (``model.get_layer(place)``) of its own, by convcalc's name.
+    Mostly the same name; they differ where an ``if:`` skips an unnamed layer
+    in some instances of a block only, because a class has one set of
+    attribute names for all its instances. Joins, slices and splits, which
+    are arithmetic in ``forward``, have no entry."""
 
 
 def header(summary: Summary, target: Target, source: str) -> str:
@@ -50,7 +60,7 @@ def header(summary: Summary, target: Target, source: str) -> str:
     return "".join(f"# {line}\n" for line in lines)
 
 
-def export_text(text: str, target: Target, file: str = "<text>") -> str:
+def export_text(text: str, target: Target, file: str = "<text>") -> Exported:
     """The generated module for the architecture in YAML ``text``."""
     from ..loader import parse
     from ..yamlnodes import parse_yaml
@@ -61,7 +71,7 @@ def export_text(text: str, target: Target, file: str = "<text>") -> str:
     return _write(network, blocks, summary, target, file)
 
 
-def export_source(source: str, target: Target) -> str:
+def export_source(source: str, target: Target) -> Exported:
     """The generated module for a file path, a bundled model's name, or an ONNX/Keras file."""
     from ..catalog import resolve
     from ..files import UnreadableError, read_source
@@ -81,11 +91,15 @@ def export_source(source: str, target: Target) -> str:
     return export_text(text, target, shown)
 
 
-def _write(network: Program, blocks: list[Program], summary: Summary, target: Target, file: str) -> str:
+def _write(network: Program, blocks: list[Program], summary: Summary, target: Target, file: str) -> Exported:
+    steps = placements(network, blocks, summary)  # first: messages from the writers name layers as the loader does
     if target is Target.PYTORCH:
         from .pytorch import write_pytorch
 
-        return write_pytorch(network, blocks, header(summary, target, file))
-    from .keras import write_keras
+        code, place = write_pytorch(network, blocks, header(summary, target, file))
+    else:
+        from .keras import write_keras
 
-    return write_keras(network, blocks, header(summary, target, file))
+        code, place = write_keras(network, blocks, header(summary, target, file))
+    found = {name: place(path) for name, path in steps.items()}
+    return Exported(code, {name: where for name, where in found.items() if where is not None})

@@ -15,23 +15,16 @@ The readers import their parsers lazily: a YAML file pays nothing for this.
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from ..dtypes import Unknown
 from .document import COMMENT, SourceError, to_yaml
 
 __all__ = ["COMMENT", "IMPORT_SUFFIXES", "SourceError", "Unknown", "is_import", "load_source", "read_document", "to_yaml"]
 
 IMPORT_SUFFIXES = (".onnx", ".keras", ".json")
 """File suffixes read by an importer rather than as YAML."""
-
-
-class Unknown(str, Enum):
-    """What an importer does with an operation convcalc has no kind for."""
-
-    ERROR = "error"
-    ZERO = "zero"
 
 
 def is_import(path: str | Path) -> bool:

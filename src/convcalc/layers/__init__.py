@@ -53,8 +53,18 @@ ALIASES: dict[str, str] = dict(_ALIASES)
 _FOLDED = {name.lower(): kind for name, kind in (*ALIASES.items(), *((k, k) for k in KINDS))}
 """Every accepted name, case folded: ``Conv2D`` and ``conv2d`` are one kind."""
 
-Kind = Enum("Kind", {name.upper(): name for name in [*KINDS, *ALIASES]}, type=str)  # type: ignore[misc]
-Kind.__doc__ = "A layer kind's name, for option types and validation."
+
+
+def __getattr__(name: str) -> Any:
+    """``Kind``, an Enum of every kind's name and alias, made on first use:
+    building an Enum of some 150 members costs more than the rest of the
+    command line's start-up."""
+    if name == "Kind":
+        kind = Enum("Kind", {n.upper(): n for n in [*KINDS, *ALIASES]}, type=str)  # type: ignore[misc]
+        kind.__doc__ = "A layer kind's name, for option types and validation."
+        globals()["Kind"] = kind
+        return kind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def canonical_kind(name: str) -> str:
