@@ -6,13 +6,19 @@ its last reader, so only the live set stays in memory. A layer's weights are
 made the first time it runs, from the shapes of the arrays it actually
 receives, with a generator seeded by ``(seed, 1, node index)``; the input by
 ``(seed, 0, 0)``. The same seed gives the same numbers on every run and machine.
+
+:meth:`Network.steps` yields each layer's :class:`Step` — output, weights,
+the MACs its kernel counted, seconds — for the forward-pass check;
+:meth:`Network.run` just returns the model's output. NumPy refusing a layer is
+a :class:`ForwardError`; running out of memory is a
+:class:`~convcalc.forward.MemoryLimitError`, bad input rather than a finding.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -20,25 +26,45 @@ from ..errors import ConvCalcError
 from ..model import Model
 from ..shapes import Shape
 from .kernels import Params, make_params, run_kernel
+from .memory import MemoryLimitError
 
-__all__ = ["ForwardError", "Network", "random_input", "run_layer"]
+__all__ = ["ForwardError", "Network", "Step", "random_input", "run_layer"]
 
 INPUT = -1
 
 LayerHook = Callable[[int, np.ndarray, Params, float], None]
 """``hook(node index, output array, its weights, seconds)`` after each layer."""
 
+NUMPY_REFUSALS = (ValueError, TypeError, IndexError, ArithmeticError)
+"""What NumPy raises for arrays a kernel cannot combine: a disagreement, not bad input."""
+
 
 class ForwardError(ConvCalcError):
-    """A layer could not be run on the arrays it received."""
+    """A layer could not be run on the arrays it received.
 
-    def __init__(self, message: str, step: int = -1) -> None:
-        super().__init__(message)
+    >>> ForwardError("NumPy could not run it on 1×6×6×4: bad", step=1, layer="r1", kind="relu").message
+    "layer 'r1' (relu): NumPy could not run it on 1×6×6×4: bad"
+    """
+
+    def __init__(self, reason: str, step: int = -1, **fields: Any) -> None:
+        super().__init__(reason, **fields)
         self.step = step
         """Index of the node that failed."""
 
-    def within(self, context: str) -> ForwardError:
-        return type(self)(f"{context}: {self.message}", self.step)
+
+class Step(NamedTuple):
+    """One layer run by :meth:`Network.steps`."""
+
+    index: int
+    """The node's index in ``model.nodes``."""
+    output: np.ndarray
+    """Its output array, batch axis first."""
+    params: Params
+    """The weights it ran with."""
+    macs: int
+    """Multiply-accumulates its kernel performed, over the whole batch."""
+    seconds: float
+    """Time spent in its kernel."""
 
 
 def random_input(shape: Shape, batch: int = 1, seed: int = 0, stream: int = 0) -> np.ndarray:
@@ -53,7 +79,19 @@ def run_layer(spec: Any, *inputs: np.ndarray, seed: int = 0, params: Params | No
     if params is None:
         rng = np.random.default_rng([seed, 1, 0])
         params = make_params(spec, tuple(a.shape for a in inputs), rng)
-    return run_kernel(spec, params, *inputs), params
+    return run_kernel(spec, params, *inputs).output, params
+
+
+def out_of_memory(error: MemoryError, doing: str, **fields: Any) -> MemoryLimitError:
+    """A NumPy allocation failure as a sentence: bad input (too big), not a disagreement.
+
+    >>> out_of_memory(MemoryError("Unable to allocate 1.00 TiB"), "running it on 1×9×9×3").message
+    'NumPy ran out of memory running it on 1×9×9×3 (Unable to allocate 1.00 TiB); use a smaller --batch or input'
+    """
+    detail = str(error) or "MemoryError"
+    return MemoryLimitError(
+        f"NumPy ran out of memory {doing} ({detail}); use a smaller --batch or input", **fields
+    )
 
 
 class Network:
@@ -69,11 +107,32 @@ class Network:
     def run(self, x: np.ndarray, hook: LayerHook | None = None) -> np.ndarray:
         """The model's output for ``x`` (batch axis first).
 
-        Raises :class:`ForwardError` naming the layer if NumPy refuses one.
+        Raises :class:`ForwardError` naming the layer if NumPy refuses one,
+        :class:`~convcalc.forward.MemoryLimitError` if it runs out of memory.
+        """
+        model = self.model
+        if not model.nodes:
+            return x
+        result = x if model.output == INPUT else None
+        steps = self.steps(x)
+        del x  # the pass holds the only reference, so it can be freed
+        for ran in steps:
+            if hook is not None:
+                hook(ran.index, ran.output, ran.params, ran.seconds)
+            if ran.index == model.output:
+                result = ran.output
+            del ran
+        return result
+
+    def steps(self, x: np.ndarray) -> Iterator[Step]:
+        """Run the model on ``x``, yielding each layer's :class:`Step` as it finishes.
+
+        An array is dropped after its last reader; hold on to a step's
+        output only as long as you need it.
         """
         model, last_use = self.model, self._last_use
         live: dict[int, np.ndarray] = {INPUT: x}
-        del x  # the live table holds the only reference, so it can be freed
+        del x
         if last_use.get(INPUT, -1) < 0 and model.nodes:
             live.pop(INPUT)
         for step, node in enumerate(model.nodes):
@@ -85,25 +144,25 @@ class Network:
                     params = make_params(node.spec, tuple(a.shape for a in inputs), rng)
                     self.params[step] = params
                 start = time.perf_counter()
-                out = run_kernel(node.spec, params, *inputs)
+                out, macs = run_kernel(node.spec, params, *inputs)
                 seconds = time.perf_counter() - start
-            except (ValueError, TypeError, IndexError, ArithmeticError, MemoryError) as error:
+            except NUMPY_REFUSALS as error:
                 shapes = " and ".join(_describe(a) for a in inputs)
                 raise ForwardError(
-                    f"layer {node.name!r} ({node.spec.kind}): NumPy could not run it on "
-                    f"{shapes}: {error}",
-                    step,
+                    f"NumPy could not run it on {shapes}: {error}",
+                    step, layer=node.name, kind=node.spec.kind,
                 ) from None
+            except MemoryError as error:
+                shapes = " and ".join(_describe(a) for a in inputs)
+                raise out_of_memory(error, f"running it on {shapes}", layer=node.name, kind=node.spec.kind) from None
             del inputs
-            if hook is not None:
-                hook(step, out, params, seconds)
             for i in node.inputs:
                 if last_use[i] == step:
                     live.pop(i, None)
             if last_use.get(step, -1) > step:
                 live[step] = out
+            yield Step(step, out, params, macs, seconds)
             del out
-        return live[model.output] if model.nodes else live[INPUT]
 
 
 def _last_use(model: Model) -> dict[int, int]:
@@ -118,4 +177,3 @@ def _last_use(model: Model) -> dict[int, int]:
 
 def _describe(a: np.ndarray) -> str:
     return "×".join(str(d) for d in a.shape)
-

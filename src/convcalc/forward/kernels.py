@@ -9,6 +9,11 @@ so a convolution is one matmul on a channels-last im2col)::
     dense             kernel (in_features, units), bias (units,)
     batchnorm2d       gamma, beta (C,) trained; running_mean, running_var (C,) state
     layernorm         gamma, beta (C,)
+    groupnorm         gamma, beta (C,)
+    instancenorm      gamma, beta (C,) if affine; running_mean, running_var (C,) state if tracked
+    normalization     mean, variance (C,), count (1,), all state (Keras' adapted statistics)
+    prelu             alpha: (1,), (C,) or the sample's shape, by ``per``
+    scale             gamma (C,)
 
 PyTorch's ``(filters, C_in / groups, kh, kw)`` is ``kernel.transpose(3, 2, 0, 1)``
 and its transposed ``(C_in, filters / groups, kh, kw)`` is ``kernel.transpose(3, 2, 0, 1)``
@@ -21,23 +26,34 @@ resolves ``same`` padding with its own TensorFlow rule, pads the array and
 takes windows with ``sliding_window_view``; the output is whatever shape the
 windows and the matmul produce. Weight shapes come from the actual input
 array, so a wrong parameter formula cannot leak into the weights either.
+
+Every kernel returns :class:`Computed`: its output and the multiply-accumulates
+it performed, counted from the arrays it multiplied, never from a formula.
+A GEMM ``(…, M, K) @ (K, N)`` counts M·N·K per product in the batch (the
+output's size times K); the depthwise loop counts the size of each shifted
+view it multiplies; a transposed convolution counts the multiplies of its
+GEMM whose operand is a real input pixel (see :func:`conv_transpose2d`).
+Pooling, normalisation, activations, resampling and merges count 0 — the
+README's convention: their per-element multiplies are not MACs. A kernel
+that multiplies and forgets to count reports 0, which ``--verify`` flags.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from math import floor, gcd
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["KERNELS", "Kernel", "Params", "make_params", "run_kernel", "tf_same_padding"]
+__all__ = ["KERNELS", "Computed", "Kernel", "Params", "make_params", "run_kernel", "tf_same_padding"]
 
 F32 = np.float32
-BN_EPS = 1e-5
-"""Batch and layer norm's ε, PyTorch's default."""
+KERAS_EPSILON = 1e-7
+"""``keras.backend.epsilon()``: the floor of Keras Normalization's standard deviation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,25 @@ class Params:
 
 
 NO_PARAMS = Params()
+
+
+class Computed(NamedTuple):
+    """What a kernel returns."""
+
+    output: np.ndarray
+    """The layer's output, batch axis first."""
+    macs: int
+    """Multiply-accumulates the kernel performed, over the whole batch."""
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> Computed:
+    """``a @ b`` and its M·N·K: each output number is a dot product of K = ``a.shape[-1]``.
+
+    >>> _matmul(np.ones((2, 3, 4), F32), np.ones((4, 5), F32)).macs   # 2·3 × 5 × 4
+    120
+    """
+    out = np.matmul(a, b)
+    return Computed(out, out.size * a.shape[-1])
 
 
 # ------------------------------------------------------------------ weights
@@ -113,7 +148,8 @@ def _batchnorm_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.ra
     return Params(arrays, frozenset({"running_mean", "running_var"}))
 
 
-def _layernorm_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+def _affine_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+    """γ and β per channel when ``spec.affine`` (layer and group norm)."""
     if not spec.affine:
         return NO_PARAMS
     c = shapes[0][-1]
@@ -123,12 +159,48 @@ def _layernorm_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.ra
     })
 
 
+def _instancenorm_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+    arrays = dict(_affine_params(spec, shapes, rng).arrays)
+    if not spec.track_running_stats:
+        return Params(arrays)
+    c = shapes[0][-1]
+    arrays["running_mean"] = (rng.random(c, dtype=F32) - F32(0.5)) * F32(0.2)
+    arrays["running_var"] = rng.random(c, dtype=F32) + F32(0.5)
+    return Params(arrays, frozenset({"running_mean", "running_var"}))
+
+
+def _normalization_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+    c = shapes[0][-1]
+    arrays = {
+        "mean": (rng.random(c, dtype=F32) - F32(0.5)) * F32(0.2),
+        "variance": rng.random(c, dtype=F32) + F32(0.5),
+        "count": np.array([1000], dtype=F32),  # samples Keras' adapt() saw
+    }
+    return Params(arrays, frozenset(arrays))
+
+
+def _prelu_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+    sample = shapes[0][1:]
+    shape = {"tensor": (1,), "channel": sample[-1:], "element": sample}[spec.per]
+    return Params({"alpha": rng.random(shape, dtype=F32) * F32(0.5)})  # PyTorch starts at 0.25
+
+
+def _scale_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
+    c = shapes[0][-1]
+    return Params({"gamma": F32(spec.init) * (rng.random(c, dtype=F32) + F32(0.5))})
+
+
 _PARAMS = {
     "conv2d": _conv_params,
     "conv_transpose2d": _conv_params,
     "dense": _dense_params,
     "batchnorm2d": _batchnorm_params,
-    "layernorm": _layernorm_params,
+    "layernorm": _affine_params,
+    "groupnorm": _affine_params,
+    "instancenorm": _instancenorm_params,
+    "normalization": _normalization_params,
+    "prelu": _prelu_params,
+    "scale": _scale_params,
 }
 
 
@@ -223,8 +295,8 @@ def _im2col(
 
 
 # ------------------------------------------------------------------ convolution
-def _correlate(x: np.ndarray, kernel: np.ndarray, stride, dilation, groups: int) -> np.ndarray:
-    """Cross-correlation of a padded ``x`` with ``kernel`` (kh, kw, C/g, F), no bias."""
+def _correlate(x: np.ndarray, kernel: np.ndarray, stride, dilation, groups: int) -> Computed:
+    """Cross-correlation of a padded ``x`` with ``kernel`` (kh, kw, C/g, F), no bias, and its MACs."""
     kh, kw, cg, f = kernel.shape
     c = x.shape[-1]
     if groups == 1:
@@ -232,8 +304,8 @@ def _correlate(x: np.ndarray, kernel: np.ndarray, stride, dilation, groups: int)
             cols = np.ascontiguousarray(x[:, :: stride[0], :: stride[1]])  # no copy at stride 1
         else:
             cols = _im2col(x, (kh, kw), stride, dilation)
-        out = cols.reshape(-1, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
-        return out.reshape(*cols.shape[:3], f)
+        out, macs = _matmul(cols.reshape(-1, kh * kw * c), kernel.reshape(kh * kw * c, f))
+        return Computed(out.reshape(*cols.shape[:3], f), macs)
     if cg == 1 and f == c:
         return _depthwise(x, kernel[:, :, 0, :], stride, dilation)
     # Grouped: one batched matmul, (G, M, kh·kw·C/g) @ (G, kh·kw·C/g, F/g).
@@ -242,31 +314,36 @@ def _correlate(x: np.ndarray, kernel: np.ndarray, stride, dilation, groups: int)
     cols = view.reshape(*lead, groups, cg, kh, kw).transpose(3, 0, 1, 2, 5, 6, 4)
     cols = np.ascontiguousarray(cols).reshape(groups, -1, kh * kw * cg)
     w = kernel.reshape(kh, kw, cg, groups, f // groups).transpose(3, 0, 1, 2, 4)
-    out = np.matmul(cols, w.reshape(groups, kh * kw * cg, f // groups))  # (G, M, F/g)
-    return np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(*lead, f)
+    out, macs = _matmul(cols, w.reshape(groups, kh * kw * cg, f // groups))  # (G, M, F/g)
+    return Computed(np.ascontiguousarray(out.transpose(1, 0, 2)).reshape(*lead, f), macs)
 
 
-def _depthwise(x: np.ndarray, kernel: np.ndarray, stride, dilation) -> np.ndarray:
-    """One filter per channel: the sum over kh·kw shifted views times ``kernel[i, j]``."""
+def _depthwise(x: np.ndarray, kernel: np.ndarray, stride, dilation) -> Computed:
+    """One filter per channel: the sum over kh·kw shifted views times ``kernel[i, j]``.
+
+    MACs: the size of every view multiplied, kh·kw × N·Ho·Wo·C.
+    """
     kh, kw = kernel.shape[:2]
     view = _windows(x, (kh, kw), stride, dilation)  # (N, Ho, Wo, C, kh, kw)
     out = np.multiply(view[..., 0, 0], kernel[0, 0])
+    macs = out.size
     tmp = np.empty_like(out)
     for i in range(kh):
         for j in range(kw):
             if i or j:
                 np.multiply(view[..., i, j], kernel[i, j], out=tmp)
                 out += tmp
-    return out
+                macs += tmp.size
+    return Computed(out, macs)
 
 
-def conv2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+def conv2d(spec: Any, p: Params, x: np.ndarray) -> Computed:
     dilation = spec.dilation
     x = _pad(x, *_pads(spec, x.shape[1:3], dilation))
-    out = _correlate(x, p["kernel"], spec.stride, dilation, spec.groups)
+    out, macs = _correlate(x, p["kernel"], spec.stride, dilation, spec.groups)
     if spec.bias:
         out += p["bias"]
-    return out
+    return Computed(out, macs)
 
 
 def _transposed_pads(spec: Any, hw: tuple[int, int]) -> list[tuple[int, int, int]]:
@@ -293,9 +370,29 @@ def _transposed_pads(spec: Any, hw: tuple[int, int]) -> list[tuple[int, int, int
     return out
 
 
-def conv_transpose2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+def _real_taps(real: np.ndarray, positions: int, taps: int, dilation: int) -> int:
+    """Along one axis: (output position, tap) pairs of a stride-1 correlation
+    whose input is marked ``real`` — the sum over taps of the real cells each sees."""
+    return sum(int(np.count_nonzero(real[t * dilation : t * dilation + positions])) for t in range(taps))
+
+
+def conv_transpose2d(spec: Any, p: Params, x: np.ndarray) -> Computed:
     """Insert stride − 1 zeros between input pixels, pad by span − 1 (plus the
-    extension after), correlate with the flipped kernel, then crop."""
+    extension after), correlate with the flipped kernel, then crop.
+
+    MACs: the correlation's GEMM multiplies each of the fh·fw uncropped
+    output pixels' kh·kw taps by (C/g)·F weights (times the batch), mostly on
+    inserted or padded zeros. Counted are the multiplies whose input is a real
+    pixel: the GEMM's count times the share of (pixel, tap) pairs landing on
+    one, taken from where the input was actually placed. Each input pixel
+    meets each tap exactly once in the uncropped output, so this is
+    H·W·kh·kw·C·F/g per sample — convcalc's "input elements × filters/groups
+    × kernel area", and what PyTorch's FlopCounterMode counts (as 2·MACs),
+    cropped outputs included. The GEMM itself does fh·fw/(H·W) ≈ sh·sw
+    times as many: 5×5 at stride 2, kernel 3, padding 1, output_padding 1
+    (→ 10×10) correlates fh = fw = (5 − 1)·2 + 1 + 2 + 1 = 12 rows and
+    columns, 144/25 = 5.76 times as many.
+    """
     n, h, w, c = x.shape
     (sh, sw), (dh, dw), g = spec.stride, spec.dilation, spec.groups
     kernel = p["kernel"]  # (kh, kw, F/g, C)
@@ -307,11 +404,17 @@ def conv_transpose2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     # As a convolution: weight[i, j, c_local, g·F/g + f] = kernel[kh−1−i, kw−1−j, f, g·C/g + c_local].
     flipped = kernel[::-1, ::-1].reshape(kh, kw, fg, g, c // g).transpose(0, 1, 4, 3, 2)
     flipped = np.ascontiguousarray(flipped).reshape(kh, kw, c // g, g * fg)
-    full = _correlate(z, flipped, (1, 1), (dh, dw), g)
+    full, gemm_macs = _correlate(z, flipped, (1, 1), (dh, dw), g)
+    fh, fw = full.shape[1:3]
+    real_h, real_w = np.zeros(z.shape[1], bool), np.zeros(z.shape[2], bool)
+    real_h[eh : eh + (h - 1) * sh + 1 : sh] = True  # the rows and columns x was written to
+    real_w[ew : ew + (w - 1) * sw + 1 : sw] = True
+    per_pair = gemm_macs // (fh * fw * kh * kw)  # batch × (C/g)·F
+    macs = per_pair * _real_taps(real_h, fh, kh, dh) * _real_taps(real_w, fw, kw, dw)
     out = np.ascontiguousarray(full[:, tb : full.shape[1] - ta, lb : full.shape[2] - la])
     if spec.bias:
         out += p["bias"]
-    return out
+    return Computed(out, macs)
 
 
 # ------------------------------------------------------------------ pooling
@@ -403,9 +506,10 @@ def global_maxpool2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ normalisation, dense
-def batchnorm2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
-    """Inference: (x − running_mean) / √(running_var + ε)·γ + β, as x·scale + shift."""
-    scale = (1.0 / np.sqrt(p["running_var"] + F32(BN_EPS))).astype(F32)
+def _running(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """Inference with stored statistics: (x − running_mean) / √(running_var + ε)·γ + β,
+    as x·scale + shift."""
+    scale = (1.0 / np.sqrt(p["running_var"] + F32(spec.eps))).astype(F32)
     if spec.affine:
         scale *= p["gamma"]
     shift = -p["running_mean"] * scale
@@ -416,30 +520,71 @@ def batchnorm2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def layernorm(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    var = np.mean(np.square(centred), axis=-1, keepdims=True)
-    centred /= np.sqrt(var + F32(BN_EPS))
-    if spec.affine:
-        centred *= p["gamma"]
-        centred += p["beta"]
+def batchnorm2d(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    return _running(spec, p, x)
+
+
+def _standardise(spec: Any, p: Params, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """(x − mean) / √(var + ε) over ``axes`` (biased variance, as PyTorch), then γ, β."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    var = np.mean(np.square(centred), axis=axes, keepdims=True)
+    centred /= np.sqrt(var + F32(spec.eps))
     return centred
 
 
-def dense(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
-    out = np.matmul(x, p["kernel"])
+def _affine(spec: Any, p: Params, out: np.ndarray) -> np.ndarray:
+    if spec.affine:
+        out *= p["gamma"]
+        out += p["beta"]
+    return out
+
+
+def layernorm(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    return _affine(spec, p, _standardise(spec, p, x, (-1,)))
+
+
+def groupnorm(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """Channels cut into ``groups`` runs of C/g (PyTorch's order), each
+    standardised over all positions of the sample and its C/g channels."""
+    n, c, g = x.shape[0], x.shape[-1], spec.groups
+    grouped = x.reshape(n, -1, g, c // g)  # (N, positions, G, C/g)
+    out = _standardise(spec, p, grouped, (1, 3)).reshape(x.shape)
+    return _affine(spec, p, out)
+
+
+def instancenorm(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """Each channel of each sample over its H·W positions; with tracked
+    statistics, inference uses the running ones instead (PyTorch's eval mode)."""
+    if spec.track_running_stats:
+        return _running(spec, p, x)
+    return _affine(spec, p, _standardise(spec, p, x, (1, 2)))
+
+
+def normalization(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """Keras: (x − mean) / max(√variance, ε)."""
+    out = x - p["mean"]
+    out /= np.maximum(np.sqrt(p["variance"]), F32(KERAS_EPSILON))
+    return out
+
+
+def dense(spec: Any, p: Params, x: np.ndarray) -> Computed:
+    out, macs = _matmul(x, p["kernel"])  # a map: (N, H, W, C) @ (C, units), M = N·H·W
     if spec.bias:
         out += p["bias"]
-    return out
+    return Computed(out, macs)
 
 
 def flatten(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], -1)
 
 
-def dropout(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
-    return x  # identity at inference
+def reshape(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """The sample's numbers in channels-last order, refolded; NumPy resolves a −1."""
+    return x.reshape(x.shape[0], *spec.shape)
+
+
+def identity(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    return x  # also dropout and drop_path: identity at inference
 
 
 # ------------------------------------------------------------------ activations
@@ -488,6 +633,36 @@ def _relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(rows, _ZEROS[:k]).reshape(x.shape)
 
 
+def _softplus(x: np.ndarray, beta: float = 1.0, threshold: float | None = None) -> np.ndarray:
+    """log(1 + exp(β·x)) / β, without overflow; x itself where β·x > threshold (PyTorch)."""
+    bx = x * F32(beta)
+    linear = bx > F32(threshold) if threshold is not None else None
+    np.logaddexp(F32(0), bx, out=bx)
+    if beta != 1:
+        bx /= F32(beta)
+    return bx if linear is None else np.where(linear, x, bx)
+
+
+def _mish(x: np.ndarray) -> np.ndarray:
+    out = _softplus(x)
+    np.tanh(out, out=out)
+    out *= x
+    return out
+
+
+def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    negative = np.minimum(x, F32(0))
+    np.expm1(negative, out=negative)
+    negative *= F32(alpha)
+    return np.where(x > 0, x, negative)
+
+
+def _rescale(x: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    out = x * F32(scale)
+    out += F32(offset)
+    return out
+
+
 _ACTIVATIONS: dict[str, Callable[[Any, np.ndarray], np.ndarray]] = {
     "relu": lambda s, x: _relu(x),
     "relu6": lambda s, x: np.clip(x, F32(0), F32(6)),
@@ -499,7 +674,22 @@ _ACTIVATIONS: dict[str, Callable[[Any, np.ndarray], np.ndarray]] = {
     "hardsigmoid": lambda s, x: np.clip(x + F32(3), F32(0), F32(6)) / F32(6),
     "softmax": lambda s, x: _softmax(x),
     "leaky_relu": lambda s, x: np.where(x > 0, x, x * F32(s.negative_slope)),
+    "mish": lambda s, x: _mish(x),
+    "elu": lambda s, x: _elu(x, s.alpha),
+    "softplus": lambda s, x: _softplus(x, s.beta, s.threshold),
+    "rescaling": lambda s, x: _rescale(x, s.scale, s.offset),
 }
+
+
+def prelu(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """x if x > 0 else α·x; α broadcasts from the right: one, per channel, per element."""
+    return np.where(x > 0, x, x * p["alpha"])
+
+
+def scale(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """x·γ per channel (the last axis)."""
+    return x * p["gamma"]
+
 
 
 # ------------------------------------------------------------------ resampling
@@ -557,6 +747,43 @@ def upsample(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     return rows[:, :, w0] * (1 - lw) + rows[:, :, w1] * lw
 
 
+def pixel_shuffle(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """(N, H, W, C·r²) → (N, H·r, W·r, C), PyTorch's order: output channel c at
+    sub-pixel (i, j) is input channel c·r² + i·r + j."""
+    n, h, w, cr2 = x.shape
+    r = spec.factor
+    blocks = x.reshape(n, h, w, cr2 // (r * r), r, r)  # (N, H, W, C, i, j)
+    return np.ascontiguousarray(blocks.transpose(0, 1, 4, 2, 5, 3)).reshape(n, h * r, w * r, -1)
+
+
+def pixel_unshuffle(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """The inverse: (N, H·r, W·r, C) → (N, H, W, C·r²), channel c·r² + i·r + j."""
+    n, hr, wr, c = x.shape
+    r = spec.factor
+    cells = x.reshape(n, hr // r, r, wr // r, r, c)  # (N, H, i, W, j, C)
+    return np.ascontiguousarray(cells.transpose(0, 1, 3, 5, 2, 4)).reshape(n, hr // r, wr // r, -1)
+
+
+def _channels(x: np.ndarray, start: int, stop: int | None) -> np.ndarray:
+    """A copy of channels start … stop − 1, so the input it came from can be freed."""
+    return np.ascontiguousarray(x[..., start:stop])
+
+
+def slice_(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """Channels start … stop − 1, or equal chunk ``chunk`` of ``chunks`` (NumPy's
+    split refuses channels the chunks do not divide)."""
+    if spec.chunks is not None:
+        return np.ascontiguousarray(np.split(x, spec.chunks, axis=-1)[spec.chunk])
+    return _channels(x, spec.start, spec.stop)
+
+
+def split(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
+    """The last part (what the next layer reads); the file loader makes one
+    ``slice`` per part for the others."""
+    cuts = spec.parts if spec.parts is not None else np.cumsum(spec.sizes[:-1])
+    return np.ascontiguousarray(np.split(x, cuts, axis=-1)[-1])
+
+
 def channel_shuffle(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     """C as (groups, C/groups), transposed: PyTorch's order, channels last."""
     g = spec.groups
@@ -595,38 +822,51 @@ def concat(spec: Any, p: Params, *xs: np.ndarray) -> np.ndarray:
     return np.concatenate(xs, axis=-1)
 
 
-Kernel = Callable[..., np.ndarray]
-"""``kernel(spec, params, *inputs) -> output``."""
+Kernel = Callable[..., Computed]
+"""``kernel(spec, params, *inputs) -> Computed(output, macs)``."""
+
+
+def _no_macs(kernel: Callable[..., np.ndarray]) -> Kernel:
+    """A kernel whose work is 0 MACs by convcalc's convention (README,
+    Conventions: only convolutions and dense count), reporting that."""
+
+    @wraps(kernel)
+    def counted(spec: Any, p: Params, *xs: np.ndarray) -> Computed:
+        return Computed(kernel(spec, p, *xs), 0)
+
+    return counted
 
 
 def _elementwise(f: Callable[[Any, np.ndarray], np.ndarray]) -> Kernel:
-    return lambda spec, p, x: f(spec, x)
+    return lambda spec, p, x: Computed(f(spec, x), 0)
+
 
 KERNELS: dict[str, Kernel] = {
     "conv2d": conv2d,
     "conv_transpose2d": conv_transpose2d,
-    "maxpool2d": maxpool2d,
-    "avgpool2d": avgpool2d,
-    "adaptive_avgpool2d": adaptive_avgpool2d,
-    "adaptive_maxpool2d": adaptive_maxpool2d,
-    "global_avgpool2d": global_avgpool2d,
-    "global_maxpool2d": global_maxpool2d,
-    "zeropad2d": zeropad2d,
-    "batchnorm2d": batchnorm2d,
-    "layernorm": layernorm,
     "dense": dense,
-    "flatten": flatten,
-    "dropout": dropout,
+    **{kernel.__name__: _no_macs(kernel) for kernel in (
+        maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, global_avgpool2d,
+        global_maxpool2d, zeropad2d, batchnorm2d, layernorm, groupnorm, instancenorm, normalization,
+        flatten, reshape, identity, upsample, channel_shuffle, pixel_shuffle, pixel_unshuffle, split,
+        prelu, scale, add, multiply, concat,
+    )},
+    "slice": _no_macs(slice_),
+    "dropout": _no_macs(identity),
+    "drop_path": _no_macs(identity),
     **{kind: _elementwise(f) for kind, f in _ACTIVATIONS.items()},
-    "upsample": upsample,
-    "channel_shuffle": channel_shuffle,
-    "add": add,
-    "multiply": multiply,
-    "concat": concat,
 }
 """Layer kind → its NumPy implementation; every kind in :data:`convcalc.layers.KINDS`."""
 
 
-def run_kernel(spec: Any, params: Params, *inputs: np.ndarray) -> np.ndarray:
-    """Apply one layer to arrays (batch axis first)."""
+def run_kernel(spec: Any, params: Params, *inputs: np.ndarray) -> Computed:
+    """Apply one layer to arrays (batch axis first): its output and MACs."""
     return KERNELS[spec.kind](spec, params, *inputs)
+
+
+# The 1-D and 3-D kinds, written once for any number of spatial axes, and
+# upsample of any rank (issue 14); kept in their own module.
+from .kernels_nd import ND_KERNELS, ND_PARAMS  # noqa: E402
+
+KERNELS.update(ND_KERNELS)
+_PARAMS.update(ND_PARAMS)
