@@ -38,6 +38,8 @@ FIGURES = [
     ("normalization", "normalization", {}, (224, 224, 3), (224, 224, 3), 0, 7),
     # ... but with mean and variance given in the layer, Keras 3 makes no weights (EfficientNetV2's preprocessing)
     ("normalization-given", "normalization", {"mean": [0.485, 0.456, 0.406], "variance": [0.052, 0.05, 0.051]}, (224, 224, 3), (224, 224, 3), 0, 0),
+    # Keras BatchNormalization(scale=False), as InceptionV3 uses it: β only, and the running statistics
+    ("batchnorm-keras-scale-false", "batchnorm2d", {"scale": False}, (35, 35, 64), (35, 35, 64), 64, 128),
     ("batchnorm-eps", "batchnorm2d", {"eps": 0.001, "momentum": 0.01}, (28, 28, 192), (28, 28, 192), 384, 384),
     ("pixel_shuffle", "pixel_shuffle", {"factor": 3}, (10, 12, 18), (30, 36, 2), 0, 0),
     ("pixel_unshuffle", "pixel_unshuffle", {"factor": 2}, (10, 12, 3), (5, 6, 12), 0, 0),

@@ -140,8 +140,10 @@ def _dense_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random
 def _batchnorm_params(spec: Any, shapes: tuple[tuple[int, ...], ...], rng: np.random.Generator) -> Params:
     c = shapes[0][-1]
     arrays = {}
-    if spec.affine:
+    # Keras' scale=False / center=False drop γ or β alone; PyTorch's affine=False both.
+    if spec.affine and getattr(spec, "scale", True):
         arrays["gamma"] = rng.random(c, dtype=F32) + F32(0.5)
+    if spec.affine and getattr(spec, "center", True):
         arrays["beta"] = (rng.random(c, dtype=F32) - F32(0.5)) * F32(0.2)
     arrays["running_mean"] = (rng.random(c, dtype=F32) - F32(0.5)) * F32(0.2)
     arrays["running_var"] = rng.random(c, dtype=F32) + F32(0.5)
@@ -510,10 +512,10 @@ def _running(spec: Any, p: Params, x: np.ndarray) -> np.ndarray:
     """Inference with stored statistics: (x − running_mean) / √(running_var + ε)·γ + β,
     as x·scale + shift."""
     scale = (1.0 / np.sqrt(p["running_var"] + F32(spec.eps))).astype(F32)
-    if spec.affine:
+    if p.get("gamma") is not None:
         scale *= p["gamma"]
     shift = -p["running_mean"] * scale
-    if spec.affine:
+    if p.get("beta") is not None:
         shift += p["beta"]
     out = np.multiply(x, scale)
     out += shift

@@ -1,6 +1,7 @@
 """Normalisation over channels: batch, layer, group and instance norm.
 
-``batchnorm2d``: γ and β are trained (2·C); the running mean and variance are
+``batchnorm2d`` (``batchnorm1d`` on L×C maps or F features, ``batchnorm3d`` on
+D×H×W×C maps): γ and β are trained (2·C); the running mean and variance are
 stored but not trained (2·C non-trainable), as Keras counts them. PyTorch's
 ``num_batches_tracked`` counter is a buffer, not a parameter, and is not
 counted. ``layernorm`` normalises each position over its C features and trains
@@ -22,7 +23,7 @@ from .base import LayerResult, LayerSpec, option
 from .geometry import Pointwise
 from .options import EXPR, flag, optional, positive_number, whole
 
-__all__ = ["BatchNorm2d", "GroupNorm", "InstanceNorm", "LayerNorm", "Normalization"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm", "LayerNorm", "Normalization"]
 
 
 def _momentum(name: str, value: Any) -> float:
@@ -32,6 +33,21 @@ def _momentum(name: str, value: Any) -> float:
 
 
 _momentum.schema = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, EXPR]}  # type: ignore[attr-defined]
+
+def _stats(name: str, value: Any) -> float | tuple[float, ...]:
+    """A number, or a list of numbers (one per channel)."""
+
+    def ok(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if ok(value):
+        return float(value)
+    if isinstance(value, (list, tuple)) and value and all(ok(v) for v in value):
+        return tuple(float(v) for v in value)
+    raise SpecError(f"{name} must be a number or a list of numbers (got {value!r})", option=name)
+
+
+_stats.schema = {"anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}, EXPR]}  # type: ignore[attr-defined]
 
 _EPS_DOC = "added to the variance before the square root"
 _affine = option(flag, True, "learn a scale γ and a shift β per channel")
@@ -49,30 +65,83 @@ class _Norm(Pointwise, LayerSpec):
         return 2 * inputs[0].size
 
 
+class _BatchNorm(_Norm):
+    __slots__ = ()
+
+    def check(self, x: Shape) -> None:
+        """Refuse an input of the wrong rank (``batchnorm2d`` takes any, as Keras'
+        BatchNormalization does)."""
+
+    def learned(self) -> tuple[bool, bool]:
+        """Whether γ (scale) and β (shift) are learned: PyTorch's ``affine``, and
+        Keras' ``scale`` and ``center`` where the kind has them."""
+        affine = self.affine  # type: ignore[attr-defined]
+        return affine and getattr(self, "scale", True), affine and getattr(self, "center", True)
+
+    def infer(self, *inputs: Shape) -> LayerResult:
+        (x,) = inputs
+        self.check(x)
+        c = x.channels
+        return LayerResult(x, trainable=c * sum(self.learned()), non_trainable=2 * c)
+
+    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
+        c = inputs[0].channels
+        gamma, beta = self.learned()
+        if gamma != beta:
+            which = "γ scale only, center false" if gamma else "β shift only, scale false"
+            trained = f"trainable: {c:,} ({which})"
+        else:
+            trained = _gamma_beta(c, gamma, result.trainable)
+        return [trained, f"non-trainable: 2·{c} = {result.non_trainable:,} (running mean and variance)"]
+
+    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
+        return 0  # x·scale + shift, in the output
+
+
+_bn_momentum = option(optional(_momentum), 0.1, "running-statistics update rate (PyTorch's convention)")
+
+
 @dataclass(frozen=True, slots=True)
-class BatchNorm2d(_Norm):
+class BatchNorm2d(_BatchNorm):
     """Batch normalisation: 2·C trainable (if affine), 2·C running statistics."""
 
     kind = "batchnorm2d"
     aliases = ("batchnorm", "bn", "BatchNormalization")
     affine: bool = _affine
     eps: float = option(positive_number, 1e-5, _EPS_DOC)
-    momentum: float | None = option(optional(_momentum), 0.1, "running-statistics update rate (PyTorch's convention)")
+    momentum: float | None = _bn_momentum
+    scale: bool = option(flag, True, "learn γ (Keras' scale; false trains only β)")
+    center: bool = option(flag, True, "learn β (Keras' center; false trains only γ)")
 
-    def infer(self, *inputs: Shape) -> LayerResult:
-        (x,) = inputs
-        c = x.channels
-        return LayerResult(x, trainable=2 * c if self.affine else 0, non_trainable=2 * c)
 
-    def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
-        c = inputs[0].channels
-        return [
-            _gamma_beta(c, self.affine, result.trainable),
-            f"non-trainable: 2·{c} = {result.non_trainable:,} (running mean and variance)",
-        ]
+@dataclass(frozen=True, slots=True)
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of an L×C map or of F features (PyTorch's BatchNorm1d)."""
 
-    def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
-        return 0  # x·scale + shift, in the output
+    kind = "batchnorm1d"
+    affine: bool = _affine
+    eps: float = option(positive_number, 1e-5, _EPS_DOC)
+    momentum: float | None = _bn_momentum
+
+    def check(self, x: Shape) -> None:
+        if x.rank > 2:
+            raise ShapeError(
+                f"batchnorm1d takes an L×C map (1 spatial axis) or a vector of features, "
+                f"got a {x.format()} map ({x.spatial_rank} spatial axes)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of a D×H×W×C map (PyTorch's BatchNorm3d)."""
+
+    kind = "batchnorm3d"
+    affine: bool = _affine
+    eps: float = option(positive_number, 1e-5, _EPS_DOC)
+    momentum: float | None = _bn_momentum
+
+    def check(self, x: Shape) -> None:
+        x.require_spatial(self.kind, 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +208,8 @@ class InstanceNorm(_Norm):
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        x.require_map(self.kind)
+        if x.rank == 1:
+            x.require_map(self.kind)  # a map of any spatial rank will do
         c = x.channels
         return LayerResult(
             x,
@@ -160,16 +230,33 @@ class InstanceNorm(_Norm):
 
 @dataclass(frozen=True, slots=True)
 class Normalization(_Norm):
-    """Keras' Normalization: fixed mean and variance per channel, 2·C + 1 non-trainable."""
+    """Keras' Normalization: a fixed mean and variance per channel; 2·C + 1 non-trainable when adapted, none when given."""
 
     kind = "normalization"
+    mean: Any = option(optional(_stats), None, "the mean, if given in the layer (Keras then stores no weights)")
+    variance: Any = option(optional(_stats), None, "the variance, if given in the layer (with mean)")
+
+    def validate(self) -> None:
+        if (self.mean is None) != (self.variance is None):
+            raise SpecError("normalization takes both 'mean' and 'variance', or neither", option="variance" if self.mean is not None else "mean")
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        return LayerResult(x, non_trainable=2 * x.channels + 1)
+        for name in ("mean", "variance"):
+            value = getattr(self, name)
+            if isinstance(value, tuple) and len(value) not in (1, x.channels):
+                raise ShapeError(
+                    f"normalization's {name} has {len(value)} values but the input has {x.channels} channels; "
+                    f"give one value or {x.channels}",
+                    option=name,
+                )
+        # Keras 3 creates mean, variance and count as weights only when it will adapt them.
+        return LayerResult(x, non_trainable=0 if self.mean is not None else 2 * x.channels + 1)
 
     def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
         c = inputs[0].channels
+        if self.mean is not None:
+            return ["(x − mean) / √variance per channel, with mean and variance fixed in the layer: no weights"]
         return [f"(x − mean) / √variance per channel; non-trainable: 2·{c} + 1 = {result.non_trainable:,} (mean, variance and Keras' sample count)"]
 
     def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
