@@ -19,6 +19,12 @@ Worked: 224 → 112 with kernel 7. Stride 1 gives at least 224 + 0 − 7 + 1 =
 lost); stride 3 would need p ≥ 58, past the bound. Dilation 2, 3, 4 (span 13,
 19, 25) give p = 6, 9, 12 the same way, and ``same`` padding splits
 (112 − 1)·2 + 7 − 224 = 5 as 2 + 3, which is exact.
+
+Every search is bounded before it starts (see ``docs/limits.md``): the
+paddings that fit are solved for, not tried one by one (the rule above gives
+2p within one stride-wide range), lengths and options are at most
+:data:`MAX_VALUE`, at most :data:`MAX_SOLUTIONS` are listed, and a model's
+input sizes are scanned for at most :data:`MAX_SCAN_WORK` layer analyses.
 """
 
 from __future__ import annotations
@@ -29,14 +35,17 @@ from typing import Any, NamedTuple
 
 from .check import trailing_padding
 from .errors import ConvCalcError, InputError, ShapeError
-from .layers import make_layer
+from .layers import apply, make_layer
 from .layers.conv import TransposedAxis
 from .layers.options import Padding
 from .layers.window import Window, same_padding
-from .model import INPUT, Model, Summary, analyse
-from .shapes import Shape
+from .model import INPUT, Model
+from .shapes import MAX_DIM, Shape
 
 __all__ = [
+    "MAX_SCAN_WORK",
+    "MAX_SOLUTIONS",
+    "MAX_VALUE",
     "CleanSizes",
     "Solution",
     "clean_input_sizes",
@@ -48,6 +57,14 @@ __all__ = [
 MAX_KERNEL = 11
 MAX_STRIDE = 8
 MAX_DILATION = 4
+MAX_VALUE = MAX_DIM
+"""Largest length or option the solver takes: 2,147,483,647, as for any size read from text."""
+MAX_SOLUTIONS = 10_000
+"""Most configurations :func:`solve_layer` lists (the default search finds < 2,000)."""
+MAX_COMBINATIONS = 100_000
+"""Most (kernel, stride, dilation) triples one search may try (the default is 11·8·4 = 352)."""
+MAX_SCAN_WORK = 500_000
+"""Most layer analyses :func:`clean_input_sizes` does: sizes tried × layers."""
 
 
 class Solution(NamedTuple):
@@ -110,11 +127,24 @@ def _decimal(reach: int, stride: int) -> str:
     return text if round(float(text) * stride) == reach + stride else text + "…"
 
 
-def _whole(name: str, value: Any, minimum: int = 1) -> int:
+def _whole(name: str, value: Any, minimum: int = 1, maximum: int = MAX_VALUE) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         want = "a positive whole number" if minimum == 1 else f"a whole number ≥ {minimum}"
-        raise InputError(f"{name} must be {want} (got {value!r})")
+        raise InputError(f"{name} must be {want} (got {value!r})", option=name)
+    if value > maximum:
+        raise InputError(f"{name} {_short(value)} is above {maximum:,}, the largest accepted (docs/limits.md)", option=name)
     return value
+
+
+def _short(value: int) -> str:
+    """A number for a message, however long: ``1,000,000`` or ``10**30``-sized as its digit count.
+
+    >>> _short(10**6), _short(10**40)
+    ('1,000,000', 'of 41 digits')
+    """
+    if value.bit_length() > 64:
+        return f"of {len(str(value)) if value.bit_length() < 14_000 else 'thousands of'} digits"
+    return f"{value:,}"
 
 
 def _padding_choices(padding: int | str | None) -> list[int | str] | None:
@@ -171,39 +201,71 @@ def solve_layer(
     kernels = _range("kernel", kernel, max_kernel)
     strides = _range("stride", stride, max_stride)
     dilations = _range("dilation", dilation, max_dilation)
+    tried = len(kernels) * len(strides) * len(dilations)
+    if tried > MAX_COMBINATIONS:
+        raise InputError(
+            f"the search would try {tried:,} kernel, stride and dilation combinations, more than "
+            f"{MAX_COMBINATIONS:,}; lower max_kernel, max_stride or max_dilation, or hold one fixed"
+        )
+    solve = _transposed if transposed else _conv
+    plans = [(k, st, d, solve(n, out, k, st, d, pads)) for d in dilations for k in kernels for st in strides]
+    # Counted before any is built: a large stride or dilation allows one padding per two rows of it.
+    count = sum(len(paddings) + len(named) for _, _, _, (paddings, named) in plans)
+    if count > MAX_SOLUTIONS:
+        raise InputError(
+            f"{count:,} configurations map {n} to {out}, more than the {MAX_SOLUTIONS:,} convcalc lists; "
+            f"hold more options fixed (--kernel, --stride, --padding, --dilation) to narrow the search"
+        )
+    found = [s for k, st, d, plan in plans for s in _solutions(n, out, k, st, d, plan, transposed)]
     if transposed:
-        found = [
-            s
-            for d in dilations
-            for k in kernels
-            for st in strides
-            for s in _transposed(n, out, k, st, d, pads)
-        ]
         found.sort(key=lambda s: (s.output_padding > 0, s.dilation, s.kernel, s.stride, s.padding == "same", s.pad_before + s.pad_after))
     else:
-        found = [s for d in dilations for k in kernels for st in strides for s in _conv(n, out, k, st, d, pads)]
         found.sort(key=lambda s: (s.dropped > 0, s.dilation, s.kernel, s.stride, s.padding == "same", s.pad_before + s.pad_after))
     if not found:
         raise ShapeError(_nothing_fits(n, out, kernel, stride, padding, dilation, transposed, max_kernel, max_stride, max_dilation))
     return found
 
 
-def _conv(n: int, out: int, k: int, s: int, d: int, pads: list[int | str] | None) -> Iterable[Solution]:
+_Plan = tuple[range, list[Solution]]
+"""Symmetric paddings still to build into solutions, and those already built (``same``, ``valid``)."""
+
+
+def _half_range(low: int, high: int, cap: int) -> range:
+    """The p in 0 … cap − 1 with low ≤ 2p ≤ high.
+
+    >>> _half_range(3, 6, 10)
+    range(2, 4)
+    """
+    return range(max(0, -(-low // 2)), min(cap, high // 2 + 1))
+
+
+def _conv(n: int, out: int, k: int, s: int, d: int, pads: list[int | str] | None) -> _Plan:
+    """The paddings of a convolution that give ``out``, solved rather than tried.
+
+    ⌊(n + 2p − span) / s⌋ + 1 = out  ⇔  (out − 1)·s ≤ n + 2p − span ≤ (out − 1)·s + s − 1,
+    so 2p lies in one range of s numbers: at most ⌈s / 2⌉ paddings, below the span.
+    """
     span = (k - 1) * d + 1
-    explicit = [p for p in (range(span) if pads is None else pads) if p != "same"]
-    listed = set()
-    for p in explicit:
-        before = 0 if p == "valid" else int(p)
-        found = _window(n, out, k, s, d, before, before)
-        if found is not None:
-            listed.add(before)
-            yield found._replace(padding=p if p == "valid" else before)
-    if pads is None or "same" in pads:
+    low = (out - 1) * s - n + span
+    if pads is None:
+        paddings = _half_range(low, low + s - 1, span)
+        named: list[Solution] = []
         before, after = same_padding(n, span, s)
-        if not (pads is None and before == after and before in listed):
+        if not (before == after and before in paddings):
             found = _window(n, out, k, s, d, before, after)
             if found is not None:
-                yield found._replace(padding="same")
+                named.append(found._replace(padding="same"))
+        return paddings, named
+    (p,) = pads
+    if p == "same":
+        before, after = same_padding(n, span, s)
+        found = _window(n, out, k, s, d, before, after)
+        return range(0), [found._replace(padding="same")] if found is not None else []
+    if p == "valid":
+        found = _window(n, out, k, s, d, 0, 0)
+        return range(0), [found._replace(padding="valid")] if found is not None else []
+    p = int(p)
+    return (range(p, p + 1) if low <= 2 * p <= low + s - 1 else range(0)), []
 
 
 def _window(n: int, out: int, k: int, s: int, d: int, before: int, after: int) -> Solution | None:
@@ -215,27 +277,48 @@ def _window(n: int, out: int, k: int, s: int, d: int, before: int, after: int) -
     return Solution(k, s, before, d, before, after, w.exact, w.dropped) if got == out else None
 
 
-def _transposed(n: int, out: int, k: int, s: int, d: int, pads: list[int | str] | None) -> Iterable[Solution]:
+def _transposed(n: int, out: int, k: int, s: int, d: int, pads: list[int | str] | None) -> _Plan:
+    """The paddings of a transposed convolution that give ``out``, each with its output_padding.
+
+    (n − 1)·s − 2p + span + op = out with 0 ≤ op < max(s, d): op = 2p − ((n − 1)·s + span − out),
+    so 2p lies in one range of max(s, d) numbers.
+    """
     span = (k - 1) * d + 1
+    low = (n - 1) * s + span - out
+    high = low + max(s, d) - 1
     if pads is None:
-        choices: list[int | str] = [*range(span), "same"]
+        choices: list[int | str] = ["same"]
+        paddings = _half_range(low, high, span)
     else:
-        choices = pads
-    listed = set()
+        choices = [p for p in pads if isinstance(p, str)]
+        given = [int(p) for p in pads if not isinstance(p, str)]
+        paddings = range(given[0], given[0] + 1) if given and low <= 2 * given[0] <= high else range(0)
+    named = []
     for p in choices:
-        if isinstance(p, int):
-            for op in range(max(s, d)):
-                axis = TransposedAxis("H", n, k, s, d, p, p, op)
-                if _out(axis) == out:
-                    listed.add((p, p, op))
-                    yield Solution(k, s, p, d, p, p, True, 0, op, True)
-            continue
         # Keras' strings, resolved by the layer itself.
-        spec = make_layer("conv_transpose2d", {"filters": 1, "kernel": k, "stride": s, "dilation": d, "padding": p})
-        axis = spec.axes(Shape.of(n, n, 1))[0]  # type: ignore[attr-defined]
-        key = (axis.pad_before, axis.pad_after, axis.output_padding)
-        if _out(axis) == out and not (pads is None and key in listed):
-            yield Solution(k, s, p, d, axis.pad_before, axis.pad_after, True, 0, axis.output_padding, True)
+        try:
+            spec = make_layer("conv_transpose2d", {"filters": 1, "kernel": k, "stride": s, "dilation": d, "padding": p})
+            axis = spec.axes(Shape.of(n, n, 1))[0]  # type: ignore[attr-defined]
+        except ConvCalcError:
+            continue
+        same_as_listed = (
+            pads is None and axis.pad_before == axis.pad_after and axis.pad_before in paddings
+            and 2 * axis.pad_before - low == axis.output_padding
+        )
+        if _out(axis) == out and not same_as_listed:
+            named.append(Solution(k, s, p, d, axis.pad_before, axis.pad_after, True, 0, axis.output_padding, True))
+    return paddings, named
+
+
+def _solutions(n: int, out: int, k: int, s: int, d: int, plan: _Plan, transposed: bool) -> list[Solution]:
+    """The plan's solutions: numbered paddings first, then ``same`` / ``valid``."""
+    paddings, named = plan
+    if transposed:
+        low = (n - 1) * s + (k - 1) * d + 1 - out
+        numbered = [Solution(k, s, p, d, p, p, True, 0, 2 * p - low, True) for p in paddings]
+    else:
+        numbered = [w for p in paddings if (w := _window(n, out, k, s, d, p, p)) is not None]
+    return numbered + named
 
 
 def _out(axis: TransposedAxis) -> int | None:
@@ -331,7 +414,7 @@ class CleanSizes(NamedTuple):
         return out
 
 
-def clean_input_sizes(model: Model, low: int = 32, high: int = 1024) -> CleanSizes:
+def clean_input_sizes(model: Model, low: int = 32, high: int = 1024, max_work: int = MAX_SCAN_WORK) -> CleanSizes:
     """Input sizes from ``low`` to ``high`` for which no layer drops pixels.
 
     A size is *clean* when every conv and pooling window rule is whole or
@@ -343,6 +426,10 @@ def clean_input_sizes(model: Model, low: int = 32, high: int = 1024) -> CleanSiz
     the other side kept at the model's. ResNet-50 (≈ 1,000 analyses) takes
     about a second.
 
+    The work, layers × sizes (counting the sides below ``low`` scanned for
+    the smallest, and the heights and widths apart), must stay within
+    ``max_work`` (:data:`MAX_SCAN_WORK`); it is checked before the scan.
+
     >>> from convcalc.loader import parse_model
     >>> m = parse_model("input: [64, 64, 3]\\nlayers: [maxpool2d: {kernel: 2}, maxpool2d: {kernel: 2}]")
     >>> r = clean_input_sizes(m, 8, 40)
@@ -351,41 +438,55 @@ def clean_input_sizes(model: Model, low: int = 32, high: int = 1024) -> CleanSiz
     """
     low, high = _whole("low", low), _whole("high", high)
     if high < low:
-        raise InputError(f"high ({high}) must not be below low ({low})")
+        raise InputError(f"high ({high:,}) must not be below low ({low:,})")
     if not model.input.is_map:
         raise ShapeError(f"input sizes apply to an H×W×C model input; {model.name!r} takes {model.input.describe()}")
+    symmetric = _symmetric(model)
+    layers = max(len(model.nodes), 1)
+    sizes_tried = high + (0 if symmetric else 2 * (high - low + 1))
+    if sizes_tried * layers > max_work:
+        most = max_work // layers // (1 if symmetric else 3)
+        raise InputError(
+            f"scanning input sides up to {high:,} means {sizes_tried:,} analyses of {layers:,} layers, "
+            f"more than the {max_work:,} layer analyses of one scan; lower --high to about {most:,} or less",
+            option="high",
+        )
     padding = trailing_padding(model)
     h0, w0, c = model.input.dims
-    square = {n: _lost(model, Shape.of(n, n, c), padding) for n in range(1, high + 1)}
-    smallest = next((n for n, lost in square.items() if lost is not None), None)
+    smallest = next((n for n in range(1, low) if _lost(model, Shape.of(n, n, c), padding) is not None), None)
     sizes = range(low, high + 1)
+    square = {n: _lost(model, Shape.of(n, n, c), padding) for n in sizes}
     runs = tuple(n for n in sizes if square[n] is not None)
+    if smallest is None and runs:
+        smallest = runs[0]
     clean = tuple(n for n in runs if not any(square[n]))  # type: ignore[arg-type]
     heights = widths = None
-    if not _symmetric(model):
+    if not symmetric:
         heights = tuple(n for n in sizes if (lost := _lost(model, Shape.of(n, w0, c), padding)) is not None and not lost[0])
         widths = tuple(n for n in sizes if (lost := _lost(model, Shape.of(h0, n, c), padding)) is not None and not lost[1])
     return CleanSizes(low, high, smallest, runs, clean, heights, widths)
 
 
 def _lost(model: Model, shape: Shape, padding: list[tuple[int, int]]) -> tuple[bool, bool] | None:
-    """Whether some layer drops rows (H) and columns (W) on ``shape``; None if it does not run."""
-    try:
-        summary = analyse(model._replace(input=shape))
-    except ConvCalcError:
-        return None
-    return _dropping(summary, padding)
+    """Whether some layer drops rows (H) and columns (W) on ``shape``; None if it does not run.
 
-
-def _dropping(summary: Summary, padding: list[tuple[int, int]]) -> tuple[bool, bool]:
+    Shapes only, layer by layer, as :func:`~convcalc.model.analyse` infers
+    them but without its rows and totals: the scan repeats this per size.
+    """
+    shapes: list[Shape] = []
     lost = [False, False]
-    for row in summary.rows:
-        windows = getattr(row.node.spec, "windows", None)
-        if windows is None or not row.inputs[0].is_map:
+    for node in model.nodes:
+        inputs = tuple(shape if i == INPUT else shapes[i] for i in node.inputs)
+        try:
+            shapes.append(apply(node.spec, *inputs).output)
+        except ConvCalcError:
+            return None
+        windows = getattr(node.spec, "windows", None)
+        if windows is None or not inputs[0].is_map:
             continue
-        source = row.node.inputs[0]
+        source = node.inputs[0]
         pads = padding[source] if source != INPUT else (0, 0)
-        for axis, (w, pad) in enumerate(zip(windows(row.inputs[0]), pads)):
+        for axis, (w, pad) in enumerate(zip(windows(inputs[0]), pads)):
             if w.dropped > pad and not w.ceil_mode:
                 lost[axis] = True
     return lost[0], lost[1]
@@ -450,21 +551,29 @@ def describe_sizes(sizes: Iterable[int], low: int, high: int) -> str:
 def _period(values: list[int]) -> tuple[int, list[int]] | None:
     """The shortest step m and the few residues r such that ``values`` are
     exactly the numbers ≡ r (mod m) between its ends; None if there is none
-    with at most 4 residues, each met at least twice."""
-    first, last = values[0], values[-1]
-    present = set(values)
-    for step in range(2, last - first + 1):
-        counts: dict[int, int] = {}
-        for v in values:
-            counts[v % step] = counts.get(v % step, 0) + 1
-        residues = set(counts)
-        if len(residues) > 4 or len(residues) * 2 > step or min(counts.values()) < 2:
+    with at most 4 residues, each met at least twice.
+
+    Linear, not a trial of every step: ``values`` is such a union of
+    ``count`` residue classes exactly when each value recurs ``count``
+    places later, m higher (the ``count`` values before ``first + m`` start
+    the progressions, and the last ``count`` end them), so m can only be
+    ``values[count] − values[0]``, for count 1 … 4.
+
+    >>> _period([33, 49, 65, 81]), _period([47, 48, 63, 64, 79, 80])
+    ((16, [1]), (16, [15, 0]))
+    """
+    found: list[tuple[int, list[int]]] = []
+    for count in range(1, 5):
+        if len(values) < 2 * count:
+            break
+        step = values[count] - values[0]
+        if 2 * count > step:
             continue
-        if all((v in present) == (v % step in residues) for v in range(first, last + 1)):
+        if all(values[i + count] - values[i] == step for i in range(len(values) - count)):
             # Order the residues as they appear after a multiple of the step: −1, 0, +1.
-            ordered = sorted(residues, key=lambda r: r - step if r > step // 2 else r)
-            return step, ordered
-    return None
+            residues = sorted({v % step for v in values[:count]}, key=lambda r: r - step if r > step // 2 else r)
+            found.append((step, residues))
+    return min(found, key=lambda f: f[0]) if found else None
 
 
 def _term(step: int, r: int) -> str:

@@ -7,6 +7,9 @@ Three rooms, each a module:
   :func:`convcalc.loader.parse_model`, so the shell and files can never
   disagree; ``save`` writes that same text. Loader messages are translated
   to the layer numbers the user knows. No rich, no printing.
+  :mod:`~convcalc.shell.growing` keeps the loader's builder of the current
+  state so that a line appending layers reads only those (a long piped
+  script costs time in proportion to its lines).
 - :mod:`~convcalc.shell.session` — :class:`Session`, one method per command
   (with undo and redo), returning what to show instead of printing, so tests
   drive it without a terminal. A change that does not load is refused with

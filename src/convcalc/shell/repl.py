@@ -72,6 +72,10 @@ def run_shell(
     from rich.console import Console
 
     stdin = stdin or sys.stdin
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        # Bytes that are not UTF-8 arrive as lone surrogates, refused line by
+        # line with their column (Session.execute), rather than failing the read.
+        stdin.reconfigure(errors="surrogateescape")  # type: ignore[attr-defined]
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     interactive = _isatty(stdin)
@@ -90,13 +94,17 @@ def run_shell(
         return EXIT_BAD_INPUT
     if interactive:
         return _interactive(session, stdin, stdout, out, err)
-    return _piped(session, stdin, out, err)
+    return _piped(session, stdin, stdout, out, err)
 
 
-def _show(console: Any, reply: list[Any]) -> None:
+def _show(console: Any, reply: list[Any], plain: TextIO | None = None) -> None:
+    """Print a reply; with ``plain`` (a piped script's stdout), text goes straight
+    to it: rich costs a third of a long script's time and adds nothing there."""
     for item in reply:
-        if isinstance(item, str):
-            console.print(item, markup=False, soft_wrap=True)
+        if isinstance(item, str) and plain is not None:
+            plain.write(item + "\n")
+        elif isinstance(item, str):
+            console.print(item, markup=False, soft_wrap=True, emoji=False)
         else:
             console.print(item)
 
@@ -107,11 +115,11 @@ def _error(console: Any, message: str) -> None:
     console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
 
 
-def _piped(session: Session, stdin: TextIO, out: Any, err: Any) -> int:
+def _piped(session: Session, stdin: TextIO, stdout: TextIO, out: Any, err: Any) -> int:
     number = 0
     try:
         for number, line in enumerate(stdin, 1):  # noqa: B007 - number is reported after the loop
-            _show(out, session.execute(line))
+            _show(out, session.execute(line), stdout)
             if session.finished:
                 break
     except ConvCalcError as error:
@@ -175,15 +183,10 @@ def _setup_readline(session: Session) -> Callable[[], None]:
 
 def _prompt(session: Session) -> str:
     try:
-        built = session.built()
+        shape = session.output_shape()
     except ConvCalcError:  # pragma: no cover - every committed state loads
-        built = None
-    if built is not None:
-        where = built.summary.output.format(session.state.layout)
-    elif session.state.input is not None:
-        where = session.state.input.format(session.state.layout)
-    else:
-        where = "no input"
+        shape = session.state.input
+    where = shape.format(session.state.layout) if shape is not None else "no input"
     return f"[{where}]{'*' if session.dirty else ''}> "
 
 

@@ -30,9 +30,11 @@ from typing import Any
 from ..errors import ConvCalcError, InputError
 from ..layers import KINDS, canonical_kind, spec_class
 from ..linesyntax import KIND_ALIASES, format_entry, kind_names, parse_layers, parse_options
-from ..loader import load_model
+from ..model import Row
 from ..shapes import Layout, Shape, parse_shape
+from ..yamlnodes import Located
 from .commands import COMMAND_ALIASES, COMMANDS, kind_help, syntax_help
+from .growing import Growing
 from .state import Built, State, build, entry_text, forward_check, state_yaml, write_atomically
 
 __all__ = ["NeedsConfirmation", "Session"]
@@ -67,9 +69,11 @@ class Session:
         """The file ``save`` writes when given no name."""
         self.ask_before_quit = True
         self.finished = False
-        self._undo: list[tuple[State, str]] = []
-        self._redo: list[tuple[State, str]] = []
+        self._undo: list[tuple[_Step, str]] = []
+        self._redo: list[tuple[_Step, str]] = []
         self._cache: tuple[State, Built | None] | None = None
+        self._growing: Growing | None = None
+        """The loader's builder of the current state, when layers were appended to it."""
 
     # -------------------------------------------------------------- state
 
@@ -89,6 +93,8 @@ class Session:
         state = state or self.state
         if self._cache is not None and self._cache[0] is state:
             return self._cache[1]
+        if self._growing is not None and self._growing.state is state:
+            return self._growing.built()
         result = build(state, self.name, numbers) if state.entries else None
         self._cache = (state, result)
         return result
@@ -100,6 +106,31 @@ class Session:
         self._redo.clear()
         self.state = new
         return result
+
+    def _append(self, entries: list[Any], what: str) -> list[tuple[int, Row]]:
+        """Append ``entries`` (undoably); the new rows with their entry's index.
+
+        The common case, a line of layers after the last, reads only the new
+        entries (:class:`~convcalc.shell.growing.Growing`), and the undo
+        history records how many were added rather than a copy of every
+        entry, so a script of N lines costs time and memory in proportion to
+        N. Raises and changes nothing if the entries do not load.
+        """
+        new = replace(self.state, entries=self.state.entries + tuple(entries))
+        growing, self._growing = self._growing, None  # a failed extend leaves it half-grown
+        if growing is not None and growing.state is self.state:
+            rows = growing.extend(new, entries)
+        else:
+            growing = Growing.start(new, self.name)
+            built = growing.built() if growing is not None else self.built(new)
+            assert built is not None  # there is at least one entry now
+            first = len(self.state.entries)
+            rows = [(e, row) for e, row in zip(built.entry_of, built.summary.rows) if e >= first]
+        self._growing = growing
+        self._undo.append((_Trim(len(entries)), what))
+        self._redo.clear()
+        self.state = new
+        return rows
 
     def forget_history(self) -> None:
         """Start the undo history afresh (after start-up)."""
@@ -115,6 +146,13 @@ class Session:
         if self.state.input is None:
             raise InputError("there is no input shape yet; set it first, as in 'input 224x224x3'")
         return self.state.input
+
+    def output_shape(self) -> Shape | None:
+        """The current output (the input before any layer); cheap after appending, for the prompt."""
+        if self._growing is not None and self._growing.state is self.state:
+            return self._growing.output
+        built = self.built()
+        return built.summary.output if built is not None else self.state.input
 
     def _output_text(self, built: Built | None) -> str:
         """``56×56×64``, or what there is before the first layer."""
@@ -187,18 +225,16 @@ class Session:
     # -------------------------------------------------------------- showing layers
 
     def _row_lines(self, built: Built, entries: range) -> list[str]:
+        return [self._row_line(e, row) for row, e in zip(built.summary.rows, built.entry_of) if e in entries]
+
+    def _row_line(self, entry: int, row: Row) -> str:
         layout = self.state.layout
-        lines = []
-        for row, entry in zip(built.summary.rows, built.entry_of):
-            if entry not in entries:
-                continue
-            r = row.result
-            shapes = f"{row.inputs[0].format(layout)} → {r.output.format(layout)}"
-            lines.append(
-                f"{entry + 1:>3}  {row.node.name:<15} {row.node.spec.kind:<12} {shapes:<24} "
-                f"{r.params:>11,} params  {r.macs:,} MACs"
-            )
-        return lines
+        r = row.result
+        shapes = f"{row.inputs[0].format(layout)} → {r.output.format(layout)}"
+        return (
+            f"{entry + 1:>3}  {row.node.name:<15} {row.node.spec.kind:<12} {shapes:<24} "
+            f"{r.params:>11,} params  {r.macs:,} MACs"
+        )
 
     def _changes(self, old: Built | None, new: Built | None) -> list[str]:
         """What a change did downstream: layers whose output moved, and the totals."""
@@ -231,6 +267,7 @@ class Session:
         text = line.strip()
         if not text or text.startswith("#"):
             return []
+        _check_utf8(line)
         word, _, rest = text.partition(" ")
         key = word.lower()
         forced = key.endswith("!") and len(key) > 1
@@ -238,7 +275,8 @@ class Session:
         command = COMMANDS.get(COMMAND_ALIASES.get(key, key))
         if command is not None:
             return command.run(self, rest.strip(), forced)
-        if key in kind_names() or word in self._blocks():
+        head = word.split(";", 1)[0]  # 'relu;relu' adds two layers
+        if head.lower() in kind_names() or head in self._blocks():
             return self.add(text)
         close = get_close_matches(key, [*COMMANDS, *kind_names()], n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else "; type 'help' for the commands and 'help layers' for the kinds"
@@ -251,9 +289,7 @@ class Session:
         entries = parse_layers(text, first=start + 1, blocks=self._blocks())
         if not entries:
             return []
-        built = self._commit(replace(self.state, entries=self.state.entries + tuple(entries)), f"add {text.strip()}")
-        assert built is not None  # there is at least one entry now
-        return self._row_lines(built, range(start, start + len(entries)))
+        return [self._row_line(e, row) for e, row in self._append(entries, f"add {text.strip()}")]
 
     def insert(self, text: str) -> list[Any]:
         """``insert [before|after] LAYER LINE``."""
@@ -391,8 +427,17 @@ class Session:
         """Step back (undo) or forward (redo): the state left goes on the other stack."""
         if not source:
             raise InputError(f"nothing to {verb}")
-        state, what = source.pop()
-        target.append((self.state, what))
+        step, what = source.pop()
+        if isinstance(step, _Trim):
+            entries = self.state.entries
+            state = replace(self.state, entries=entries[: len(entries) - step.count])
+            target.append((_Extend(entries[len(entries) - step.count :]), what))
+        elif isinstance(step, _Extend):
+            state = replace(self.state, entries=self.state.entries + step.entries)
+            target.append((_Trim(len(step.entries)), what))
+        else:
+            state = step
+            target.append((self.state, what))
         self.state = state
         return [f"{done}: {what}; output {self._output_text(self.built())}"]
 
@@ -424,12 +469,20 @@ class Session:
         if not text:
             raise InputError("load needs a file, as in 'load net.yaml', or a bundled model's name")
         from ..catalog import resolve
+        from ..files import UnreadableError, read_source
+        from ..loader import LoadError, parse
         from ..yamlnodes import parse_yaml
 
         given = os.path.expanduser(text.split()[0])
         path = resolve(given)
-        load_model(path)  # file:line:col messages for a bad file
-        plain = parse_yaml(path.read_text(encoding="utf-8"), str(path)).plain()
+        try:
+            source = read_source(path)  # regular files only, size-capped, read once
+        except UnreadableError as error:
+            raise LoadError(error.reason, rule="unreadable", context=str(path)) from None
+        parse(source, str(path), default_name=path.stem)  # file:line:col messages for a bad file
+        root = parse_yaml(source, str(path))
+        _refuse_alias_bombs(root)
+        plain = root.plain()
         layout = Layout(plain.get("layout", "hwc"))
         dims = plain["input"]
         shape = Shape(tuple(dims[1:] + dims[:1]) if layout is Layout.CHW and len(dims) == 3 else tuple(dims))
@@ -541,6 +594,78 @@ class Session:
                 candidates.append(f"{f.name}=")
         candidates += ["name=", "from=", "trainable=false"]
         return _matching(candidates, text)
+
+
+MAX_LOADED_VALUES = 1_000_000
+"""Most values (scalars, lists and mappings) a file ``load`` takes, counted with
+YAML aliases expanded: the shell keeps a file as plain data and writes it back."""
+
+
+def _refuse_alias_bombs(root: Located) -> None:
+    """Refuse a file whose aliases expand past :data:`MAX_LOADED_VALUES` values.
+
+    The loader never expands what it skips (an unused block, an ``if: false``
+    entry), but the shell copies every value; ten aliases of ten aliases, nine
+    deep, are 10⁹ values from 700 bytes. Counted once per distinct node, so
+    the count itself is linear in the file.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Located) -> int:
+        known = sizes.get(id(node))
+        if known is None:
+            value = node.value
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            known = sizes[id(node)] = 1 + sum(size(child) for child in children)
+            if known > MAX_LOADED_VALUES:
+                raise InputError(
+                    f"this value expands to more than {MAX_LOADED_VALUES:,} values through YAML aliases "
+                    f"('*name'); the shell copies every value, so write the repeats out or use a block's 'repeat'",
+                    at=node.at,
+                )
+        return known
+
+    size(root)
+
+
+def _check_utf8(line: str) -> None:
+    """Refuse a line holding bytes that were not UTF-8.
+
+    Python reads them as lone surrogates (``surrogateescape``), which no
+    later step can print or write as YAML, so they are caught here with the
+    byte and its column.
+
+    >>> _check_utf8("conv 8 name=caf\\udce9")
+    Traceback (most recent call last):
+      ...
+    convcalc.errors.InputError: column 16: byte 0xE9 is not UTF-8 text; write the line in UTF-8 (names are ASCII words)
+    """
+    for column, char in enumerate(line, 1):
+        if "\udc80" <= char <= "\udcff":
+            raise InputError(
+                f"byte 0x{ord(char) - 0xDC00:02X} is not UTF-8 text; write the line in UTF-8 (names are ASCII words)",
+                context=f"column {column}",
+            )
+        if "\ud800" <= char <= "\udfff":
+            raise InputError(f"character U+{ord(char):04X} is not valid Unicode text", context=f"column {column}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Trim:
+    """An undo (or redo) step: drop the last ``count`` entries."""
+
+    count: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Extend:
+    """An undo (or redo) step: append ``entries`` again."""
+
+    entries: tuple[Any, ...]
+
+
+_Step = State | _Trim | _Extend
+"""What the undo and redo stacks hold: a whole state, or how the entries change."""
 
 
 def _matching(words: list[str], text: str) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -76,9 +77,50 @@ _LAST_KEYS = ("output", "expect")
 
 
 def _flow(value: Any) -> str:
-    """``value`` as one line of flow-style YAML."""
+    """``value`` as one line of flow-style YAML.
+
+    >>> _flow({"filters": 64, "kernel": [1, 7], "padding": "same", "bias": False})
+    '{filters: 64, kernel: [1, 7], padding: same, bias: false}'
+    """
+    fast = _plain_flow(value)
+    if fast is not None:
+        return fast
     text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=1 << 30)
     return text.removesuffix("...\n").rstrip("\n")
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[-.][A-Za-z0-9_]+)*\Z")
+"""Text PyYAML writes unquoted in flow style, unless it reads as something else (below)."""
+_NOT_TEXT = frozenset(
+    ["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"]
+)
+
+
+def _plain_flow(value: Any) -> str | None:
+    """What PyYAML's emitter writes for words, whole numbers, booleans and lists and
+    mappings of them, without running it (it costs about a millisecond an entry,
+    which a long piped script pays on every line); None for anything else.
+    ``tests/test_hostile_shell.py`` checks it against ``yaml.safe_dump``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if -(10**18) < value < 10**18 else None
+    if isinstance(value, str):
+        return value if _WORD.match(value) and value not in _NOT_TEXT else None
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        parts = [_plain_flow(v) for v in value]
+        return None if None in parts else "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            key, item = (_plain_flow(k) if isinstance(k, str) else None), _plain_flow(v)
+            if key is None or item is None:
+                return None
+            out.append(f"{key}: {item}")
+        return "{" + ", ".join(out) + "}"
+    return None
 
 
 def entry_text(entry: Any) -> str:
