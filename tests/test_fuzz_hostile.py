@@ -66,12 +66,10 @@ def test_no_traceback(outcomes: dict[int, dict[str, Any]]) -> None:
     assert _listed(outcomes, "traceback") == []
 
 
-@pytest.mark.xfail(strict=True, reason="files.read_source: a non-UTF-8 byte is reported without line:col (issue 11)")
 def test_every_error_is_located(outcomes: dict[int, dict[str, Any]]) -> None:
     assert _listed(outcomes, "unlocated") == []
 
 
-@pytest.mark.xfail(strict=True, reason="loader.py: alias bombs in params are expanded without a cap (issue 11)")
 def test_no_document_runs_long(outcomes: dict[int, dict[str, Any]]) -> None:
     assert _listed(outcomes, "slow") == []
 

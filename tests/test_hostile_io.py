@@ -417,7 +417,6 @@ def test_read_source_reads_a_regular_file(tmp_path: Path) -> None:
         pytest.param(lambda p: p.mkdir(), "is a directory, not an architecture file", id="folder"),
         pytest.param(os.mkfifo, "is a FIFO (named pipe), not a regular file", id="fifo"),
         pytest.param(lambda p: p.write_bytes(b"x" * 101), "is 101 bytes, over the 100-byte limit for an architecture file (docs/limits.md)", id="over-limit"),
-        pytest.param(lambda p: p.write_bytes(b"name: caf\xe9\n"), "is not UTF-8 text (byte 9)", id="latin-1"),
     ],
 )
 def test_read_source_refuses(make: Callable[[Path], None], reason: str, tmp_path: Path) -> None:
@@ -426,6 +425,20 @@ def test_read_source_refuses(make: Callable[[Path], None], reason: str, tmp_path
     with pytest.raises(UnreadableError, match=f"^{re.escape(f'{path}: {reason}')}$") as caught:
         read_source(path, limit=100)
     assert (caught.value.reason, caught.value.rule) == (reason, "unreadable")
+
+
+@pytest.mark.parametrize(("data", "line", "column"), [
+    (b"name: caf\xe9\n", 1, 10),
+    (b"input: [8, 8, 3]\nlayers:\n  - conv2d: {filters: $fil\x8eers}\n", 3, 27),
+    ("name: café\nx: \xe9".encode() + b"\xff", 2, 5),  # columns count characters, not bytes
+])  # fmt: skip
+def test_read_source_places_a_byte_that_is_not_utf8(data: bytes, line: int, column: int, tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_bytes(data)
+    with pytest.raises(UnreadableError) as caught:
+        read_source(path, limit=100)
+    assert (caught.value.at.line, caught.value.at.column) == (line, column)
+    assert caught.value.reason.endswith("is not UTF-8 text; save the file as UTF-8")
 
 
 def test_read_source_names_a_name_too_long(tmp_path: Path) -> None:

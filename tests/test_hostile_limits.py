@@ -118,11 +118,11 @@ ROWS: list[Any] = [
         id="shell-load-alias-bomb",
     ),
     # ------------------------------------------------------------ the loader (reported; its owner fixes)
-    pytest.param(["model", "params_bomb.yaml"], b"", 2, r"params_bomb.yaml:\d+:\d+: ", marks=loader, id="params-alias-bomb"),
-    pytest.param(["model", "block_bomb.yaml"], b"", 2, r"block_bomb.yaml:\d+:\d+: ", marks=loader, id="block-params-alias-bomb"),
-    pytest.param(["check", "params_bomb.yaml"], b"", 1, r"", marks=loader, id="check-params-alias-bomb"),
-    pytest.param(["model", "repeat.yaml", "--format", "json"], b"", 2, r"repeat.yaml:\d+:\d+: .*100,000", marks=loader, id="repeat-1e6-json"),
-    pytest.param(["model", "repeat.yaml"], b"", 2, r"repeat.yaml:\d+:\d+: .*100,000", marks=loader, id="repeat-1e6-table"),
+    pytest.param(["model", "params_bomb.yaml"], b"", 2, r"params_bomb.yaml:\d+:\d+: ", id="params-alias-bomb"),
+    pytest.param(["model", "block_bomb.yaml"], b"", 2, r"block_bomb.yaml:\d+:\d+: ", id="block-params-alias-bomb"),
+    pytest.param(["check", "params_bomb.yaml"], b"", 1, None, id="check-params-alias-bomb"),
+    pytest.param(["model", "repeat.yaml", "--format", "json"], b"", 2, r"repeat.yaml:\d+:\d+: .*100,000", id="repeat-1e6-json"),
+    pytest.param(["model", "repeat.yaml"], b"", 2, r"repeat.yaml:\d+:\d+: .*100,000", id="repeat-1e6-table"),
 ]
 
 

@@ -86,12 +86,13 @@ def check_paths(paths: Iterable[str], strict: bool = False, verify: Verifier | N
 def check_file(path: str, strict: bool = False, verify: Verifier | None = None) -> list[Finding]:
     """Every finding for one file, in line order (a load error stops the rest)."""
     from .files import UnreadableError, read_source  # regular files only, size-capped, never blocks
-
     from .importers import SourceError, is_import, load_source
 
     try:
         text = load_source(path) if is_import(path) else read_source(path)  # ONNX, Keras: converted
     except UnreadableError as error:
+        if error.at is not None:  # a byte that is not UTF-8, at its line and column
+            return [Finding(path, error.at.line, error.at.column, "CC001", error.reason)]
         return [_unreadable(path, error.reason)]
     except SourceError as error:
         return [_unreadable(path, error.reason)]

@@ -116,7 +116,18 @@ def read_source(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise refuse(f"is not UTF-8 text (byte {error.start})") from None
+        raise _not_utf8(name, data, error.start) from None
+
+
+def _not_utf8(name: str, data: bytes, start: int) -> UnreadableError:
+    """The first byte that is not UTF-8, placed at its line and column (the
+    text before it decodes, so the column counts characters)."""
+    from .yamlnodes import Position
+
+    line_start = data.rfind(b"\n", 0, start) + 1
+    column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    at = Position(name, data.count(b"\n", 0, start) + 1, column)
+    return UnreadableError(f"byte 0x{data[start]:02X} is not UTF-8 text; save the file as UTF-8", at=at)
 
 
 def _too_large(size: int, limit: int) -> str:

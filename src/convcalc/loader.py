@@ -50,7 +50,10 @@ INPUT_PARAMS = ("in_channels", "in_h", "in_w")
 """Names a block's expressions may use for the shape flowing into it."""
 MAX_NESTING = 64
 """Deepest nesting of blocks and containers inside one another; real networks use 4."""
-MAX_LAYERS = 1_000_000
+MAX_LAYERS = 100_000
+"""Most layers a file may expand to (blocks and repeats included): a network
+that size loads in a few seconds and prints in a few more; ten times it would
+not (see docs/limits.md)."""
 """Most layers a file may expand to (blocks and repeats included)."""
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*\Z")
 """A layer's name: torchvision's ``0`` and ``downsample`` as well as ``conv1``."""
@@ -120,7 +123,8 @@ def load(path: str | Path, input: Shape | None = None) -> Summary:
     try:
         text = read_source(path)
     except UnreadableError as error:
-        raise LoadError(error.reason, rule="unreadable", context=str(path)) from None
+        where = {"at": error.at} if error.at is not None else {"context": str(path)}
+        raise LoadError(error.reason, rule="unreadable", **where) from None
     return parse(text, str(path), default_name=path.stem, input=input)
 
 
@@ -674,6 +678,17 @@ class _Builder:
         context.scope.names[local] = -2  # reserved while the block is built
         x = common.inputs[0]
         for i in range(repeat):
+            if i == 1:  # the first instance shows the size of each: refuse before building the rest
+                each = len(self.nodes) - before
+                if len(self.nodes) + each * (repeat - 1) > MAX_LAYERS:
+                    raise _fail(
+                        options["repeat"].at,
+                        f"repeat {repeat:,} of {each:,} layers each would grow the network past the "
+                        f"{MAX_LAYERS:,} layers a file may have",
+                        subject=subject,
+                        option="repeat",
+                    )
+            before = len(self.nodes)
             instance = full if "repeat" not in options else f"{full}.{i}"
             # Top-level params, hidden by the block's own, then the input's shape.
             params = {**self.top_params, **defaults, **overrides, **(first if i == 0 else {}), **_input_params(self.shape(x))}

@@ -142,7 +142,36 @@ def parse_yaml(text: str, file: str) -> Located:
     if root is None:
         raise YamlError("the file is empty; an architecture needs 'input' and 'layers'", at=Position(file, 1, 1))
     constructor = yaml.SafeLoader("")  # only for its scalar construction rules
-    return _convert(root, file, constructor, set(), {})
+    located = _convert(root, file, constructor, set(), {})
+    _refuse_alias_bombs(located)
+    return located
+
+
+def _refuse_alias_bombs(root: Located) -> None:
+    """Refuse a document whose aliases expand past :data:`MAX_VALUES` values.
+
+    Ten aliases of ten aliases, nine deep, are 10⁹ values from 700 bytes;
+    whatever reads them (the loader's parameters and layers, the shell's
+    copy) would expand them all. Counted once per distinct node, so the
+    count itself is linear in the file.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: Located) -> int:
+        known = sizes.get(id(node))
+        if known is None:
+            value = node.value
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            known = sizes[id(node)] = 1 + sum(size(child) for child in children)
+            if known > MAX_VALUES:
+                raise YamlError(
+                    f"this value expands to more than {MAX_VALUES:,} values through YAML aliases ('*name'); "
+                    "write the repeats out, or use a block's 'repeat'",
+                    at=node.at,
+                )
+        return known
+
+    size(root)
 
 
 def _syntax_error(error: yaml.MarkedYAMLError, text: str, file: str) -> tuple[Position, str]:

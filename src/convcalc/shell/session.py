@@ -32,7 +32,6 @@ from ..layers import KINDS, canonical_kind, spec_class
 from ..linesyntax import KIND_ALIASES, format_entry, kind_names, parse_layers, parse_options
 from ..model import Row
 from ..shapes import Layout, Shape, parse_shape
-from ..yamlnodes import Located
 from .commands import COMMAND_ALIASES, COMMANDS, kind_help, syntax_help
 from .growing import Growing
 from .state import Built, State, build, entry_text, forward_check, state_yaml, write_atomically
@@ -480,9 +479,7 @@ class Session:
         except UnreadableError as error:
             raise LoadError(error.reason, rule="unreadable", context=str(path)) from None
         parse(source, str(path), default_name=path.stem)  # file:line:col messages for a bad file
-        root = parse_yaml(source, str(path))
-        _refuse_alias_bombs(root)
-        plain = root.plain()
+        plain = parse_yaml(source, str(path)).plain()  # aliases capped there, as for every file
         layout = Layout(plain.get("layout", "hwc"))
         dims = plain["input"]
         shape = Shape(tuple(dims[1:] + dims[:1]) if layout is Layout.CHW and len(dims) == 3 else tuple(dims))
@@ -594,38 +591,6 @@ class Session:
                 candidates.append(f"{f.name}=")
         candidates += ["name=", "from=", "trainable=false"]
         return _matching(candidates, text)
-
-
-MAX_LOADED_VALUES = 1_000_000
-"""Most values (scalars, lists and mappings) a file ``load`` takes, counted with
-YAML aliases expanded: the shell keeps a file as plain data and writes it back."""
-
-
-def _refuse_alias_bombs(root: Located) -> None:
-    """Refuse a file whose aliases expand past :data:`MAX_LOADED_VALUES` values.
-
-    The loader never expands what it skips (an unused block, an ``if: false``
-    entry), but the shell copies every value; ten aliases of ten aliases, nine
-    deep, are 10⁹ values from 700 bytes. Counted once per distinct node, so
-    the count itself is linear in the file.
-    """
-    sizes: dict[int, int] = {}
-
-    def size(node: Located) -> int:
-        known = sizes.get(id(node))
-        if known is None:
-            value = node.value
-            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-            known = sizes[id(node)] = 1 + sum(size(child) for child in children)
-            if known > MAX_LOADED_VALUES:
-                raise InputError(
-                    f"this value expands to more than {MAX_LOADED_VALUES:,} values through YAML aliases "
-                    f"('*name'); the shell copies every value, so write the repeats out or use a block's 'repeat'",
-                    at=node.at,
-                )
-        return known
-
-    size(root)
 
 
 def _check_utf8(line: str) -> None:
