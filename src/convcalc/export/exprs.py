@@ -107,10 +107,10 @@ def translate(text: str, symbolic: set[str], known: Mapping[str, Any]) -> Any:
 
 
 def source(value: Any) -> str:
-    """Python source of a known value or a :class:`Sym`; pairs of one number collapse: (3, 3) → 3."""
+    """Python source of a known value or a :class:`Sym`; tuples of one number collapse: (3, 3) → 3."""
     if isinstance(value, Sym):
         return value.src
-    if isinstance(value, tuple) and value and len(set(value)) == 1 and len(value) == 2:
+    if isinstance(value, tuple) and value and len(set(value)) == 1:
         return repr(value[0])
     if isinstance(value, float):
         return repr(value)

@@ -16,7 +16,15 @@ loader does, with three differences:
   every instance of the block; if the instances disagree the export stops.
 
 Each op keeps the loader's name for its layer (``conv1``, ``se.fc1``,
-``relu_1``), so the generated modules carry the file's names.
+``relu_1``), so the generated modules carry the file's names. Where an
+``if:`` makes an instance number its unnamed layers differently,
+:func:`placements` pairs the loader's layers with the ops by walking each
+instance as it runs.
+
+One idiom is read as what it means rather than as written: a ``residual``
+under ``if: C`` beside a ``sequential`` of the same layers under the
+opposite condition (mobilenet_v2's "shortcut only where the shape is kept")
+becomes the layers once and the addition under ``C``.
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ from ..loader import CONTAINERS, SPLITS
 from ..model import INPUT, Summary
 from ..shapes import Shape
 from ..yamlnodes import Located
-from .exprs import Sym, combine, if_else, translate
+from .exprs import Sym, combine, condition_names, identifier, if_else, translate
 
-__all__ = ["Call", "ExportError", "Op", "Program", "Value", "programs"]
+__all__ = ["Call", "ExportError", "Op", "Program", "Step", "Value", "exclusive", "implies", "placements", "programs"]
 
 
 class ExportError(ConvCalcError):
@@ -60,9 +68,9 @@ class Value:
     def under(self, condition: str | None) -> Value:
         """The value as an op that runs only under ``condition`` sees it."""
         if self.when is not None and condition is not None:
-            if _implies(condition, self.when[0]):
+            if implies(condition, self.when[0]):
                 return self.when[1].under(condition)
-            if _negate(self.when[0]) in _conjuncts(condition):
+            if exclusive(condition, self.when[0]):
                 return self.when[2].under(condition)
         return self
 
@@ -108,6 +116,10 @@ class Op:
     children: list[Op] = field(default_factory=list)
     """For a sequential: its ops, a chain."""
     at: Any = None
+    prefix: str = ""
+    """The first instance of its program (``inception3a.``): messages name a layer the user can find."""
+    shown: str | None = None
+    """The loader's name for it in the first instance that has it, once :func:`placements` has run."""
 
     @property
     def spec(self) -> Any:
@@ -117,7 +129,8 @@ class Op:
         return make_layer(self.kind, self.options)
 
     def fail(self, reason: str) -> ExportError:
-        return ExportError(reason, at=self.at, layer=self.name, kind=self.kind if self.kind not in ("block", "sequential") else self.block or self.kind)
+        kind = self.kind if self.kind not in ("block", "sequential") else self.block or self.kind
+        return ExportError(reason, at=self.at, layer=self.shown or self.prefix + self.name, kind=kind)
 
 
 @dataclass(eq=False)
@@ -204,15 +217,45 @@ def _negate(condition: str) -> str:
     return ast.unparse(flip(ast.parse(condition, mode="eval").body))
 
 
-def _implies(condition: str, other: str) -> bool:
+def _normal(condition: str) -> str:
+    import ast
+
+    return ast.unparse(ast.parse(condition, mode="eval"))
+
+
+def implies(condition: str, other: str) -> bool:
     """Whether ``condition`` holding means ``other`` holds: its conjuncts include the other's."""
     return _conjuncts(other) <= _conjuncts(condition)
 
 
+def exclusive(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` cannot both hold: one's conjunct is the other's negation, or they pin a name to two values.
+
+    >>> exclusive("stride == 1 and t != 1", "stride == 2"), exclusive("t != 1", "stride == 2")
+    (True, False)
+    """
+    import ast
+
+    ours, theirs = _conjuncts(a), _conjuncts(b)
+    if any(_negate(c) in theirs for c in ours) or any(_negate(c) in ours for c in theirs):
+        return True
+
+    def pinned(conjuncts: set[str]) -> dict[str, Any]:
+        found = {}
+        for c in conjuncts:
+            node = ast.parse(c, mode="eval").body
+            if isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.Eq) and len(node.ops) == 1 and isinstance(node.comparators[0], ast.Constant):
+                found[ast.unparse(node.left)] = node.comparators[0].value
+        return found
+
+    mine, other = pinned(ours), pinned(theirs)
+    return any(name in other and other[name] != value for name, value in mine.items())
+
+
 def _and(a: str | None, b: str | None) -> str | None:
-    if a is None:
+    if a is None or (b is not None and implies(b, a)):
         return b
-    if b is None:
+    if b is None or implies(a, b):
         return a
     return f"({a}) and ({b})" if " or " in a + b else f"{a} and {b}"
 
@@ -225,6 +268,8 @@ class _Reader:
         self.block = source.blocks[program] if program else None
         self.symbolic: set[str] = set(self.block.params) | {"in_channels"} if self.block else set()
         self.instances = source.instances.get(program, ()) if program else ("",)
+        self.prefix = self.instances[0] if self.instances else ""
+        """Where messages place this program's layers: its first instance (``inception3a.``)."""
 
     # ------------------------------------------------------------ values
 
@@ -239,7 +284,12 @@ class _Reader:
         if isinstance(v, dict):
             return {k: self.value(item) for k, item in v.items()}
         if is_expression(v):
-            return translate(v, self.symbolic, self.source.top)
+            value = translate(v, self.symbolic, self.source.top)
+            unknown = set(condition_names(value.src)) - {identifier(name) for name in self.symbolic} if isinstance(value, Sym) else set()
+            if unknown:  # in_h, in_w: the loader knows the input's size where a block is used, a class's constructor does not
+                names = ", ".join(sorted(unknown))
+                raise ExportError(f"{v!r} reads {names}, the size of the block's input, which a generated class is not given; write the value", at=located.at)
+            return value
         return v
 
     def lookup(self, name: str) -> tuple[Shape, ...] | None:
@@ -261,9 +311,59 @@ class _Reader:
         return Program(name, params, input_value, ctx.ops, out, self.instances, self.block is not None)
 
     def sequence(self, located: Located, x: Value, ctx: _Ctx) -> Value:
-        for item in located.value:
-            x = self.entry(item, x, ctx)
+        items = located.value
+        i = 0
+        while i < len(items):
+            twins = self.twins(items[i], items[i + 1]) if i + 1 < len(items) else None
+            if twins is None:
+                x = self.entry(items[i], x, ctx)
+                i += 1
+            else:
+                x = self.optional_shortcut(*twins, x, ctx)
+                i += 2
         return x
+
+    def twins(self, a: Located, b: Located) -> tuple[dict[str, Located], str, Any] | None:
+        """A residual under ``if: C`` beside a sequential of the same layers under ``if: not C``.
+
+        Files say "the shortcut only where the shape is kept" this way
+        (mobilenet_v2); as code it is one chain of layers and an ``if``
+        around the addition, which :meth:`optional_shortcut` writes. Both
+        containers are unnamed, so their layers' names are the same either way.
+        """
+        found: dict[str, tuple[dict[str, Located], Any]] = {}
+        for item in (a, b):
+            if not isinstance(item.value, dict) or len(item.value) != 1:
+                return None
+            ((key, body),) = item.value.items()
+            if key not in ("residual", "sequential") or not isinstance(body.value, dict) or "if" not in body.value:
+                return None
+            found[key] = (body.value, item.key_at[key])  # type: ignore[index]
+        if len(found) != 2:
+            return None
+        (residual, at), (sequential, _) = found["residual"], found["sequential"]
+        if set(residual) - {"if", "body", "shortcut", "merge"} or set(sequential) - {"if", "layers"}:
+            return None
+        if "body" not in residual or "layers" not in sequential or residual["body"].plain() != sequential["layers"].plain():
+            return None
+        when, otherwise = self.value(residual["if"]), self.value(sequential["if"])
+        if not isinstance(when, Sym) or not isinstance(otherwise, Sym):
+            return None
+        if _normal(_negate(when.src)) != _normal(otherwise.src) and _normal(_negate(otherwise.src)) != _normal(when.src):
+            return None
+        return residual, when.src, at
+
+    def optional_shortcut(self, residual: dict[str, Located], condition: str, at: Any, x: Value, ctx: _Ctx) -> Value:
+        """The body always, then the shortcut and the merge under ``condition``."""
+        out = self.sequence(residual["body"], x, ctx)
+        when = _and(ctx.condition, condition)
+        inner = _Ctx(ctx.scope, when, ctx.trainable, ctx.owner, ctx.ops)
+        shortcut = self.sequence(residual["shortcut"], x.under(when), inner) if "shortcut" in residual else x.under(when)
+        merge = self.value(residual["merge"]) if "merge" in residual else "add"
+        if isinstance(merge, Sym):
+            raise ExportError("a merge chosen by block parameters is not exported; write add, multiply or concat", at=at)
+        joined = self.layer(merge, ctx.scope.auto(merge), {}, [out.under(when), shortcut], inner, at)
+        return self.phi(joined, out, when, ctx)  # type: ignore[arg-type]
 
     def entry(self, item: Located, x: Value, ctx: _Ctx) -> Value:
         if isinstance(item.value, str):
@@ -349,7 +449,7 @@ class _Reader:
         else:  # normalise the known options one by one; the rest stay source
             fields = {f.name: f for f in dataclasses.fields(spec_class(kind))}  # type: ignore[arg-type]
             opts = {k: (v if isinstance(v, Sym) else fields[k].metadata["norm"](k, v)) for k, v in values.items()}
-        op = Op(kind, full, local, ctx.owner, inputs, [], opts, ctx.condition, trainable=ctx.trainable, at=at)
+        op = Op(kind, full, local, ctx.owner, inputs, [], opts, ctx.condition, trainable=ctx.trainable, at=at, prefix=self.prefix)
         channels, rank = _out(op)
         op.outputs.append(Value(channels, rank, self.lookup(full)))
         return self.add(op, ctx, local)
@@ -359,9 +459,9 @@ class _Reader:
         full = ctx.scope.prefix + local
         values = {k: self.value(v) for k, v in options.items()}
         if any(isinstance(v, Sym) for v in values.values()):
-            raise ExportError("a split whose parts depend on block parameters is not exported; give the parts as numbers", at=at, layer=full, kind=kind)
+            raise ExportError("a split whose parts depend on block parameters is not exported; give the parts as numbers", at=at, layer=self.prefix + full, kind=kind)
         spec = make_layer(kind, values)
-        op = Op(kind, full, local, ctx.owner, [x], [], {"parts": spec.parts, "sizes": spec.sizes}, ctx.condition, at=at)  # type: ignore[attr-defined]
+        op = Op(kind, full, local, ctx.owner, [x], [], {"parts": spec.parts, "sizes": spec.sizes}, ctx.condition, at=at, prefix=self.prefix)  # type: ignore[attr-defined]
         for i, part in enumerate(spec.slices()):  # type: ignore[attr-defined]
             if "chunks" in part:
                 channels = combine(x.channels, "//", part["chunks"]) if x.channels is not None else None
@@ -382,7 +482,7 @@ class _Reader:
             inner = _Ctx(scope, ctx.condition, ctx.trainable, ctx.owner, [])
             out = self.sequence(options["layers"], x, inner)
             if _is_chain(inner.ops, x, ctx.condition):
-                op = Op("sequential", full, local, ctx.owner, [x], [Value(out.channels, out.rank, self.lookup(full))], condition=ctx.condition, children=inner.ops, at=at)
+                op = Op("sequential", full, local, ctx.owner, [x], [Value(out.channels, out.rank, self.lookup(full))], condition=ctx.condition, children=inner.ops, at=at, prefix=self.prefix)
                 for value in scope.names.values():
                     value.hidden = full  # type: ignore[attr-defined]
                 return self.add(op, ctx, local)
@@ -418,7 +518,7 @@ class _Reader:
         program = self.source.program(block)
         repeat = self.value(options["repeat"]) if "repeat" in options else None
         if isinstance(repeat, Sym):
-            raise ExportError(f"a repeat count computed from block parameters ({repeat.src}) is not exported; write the number", at=at, layer=full, kind=block)
+            raise ExportError(f"a repeat count computed from block parameters ({repeat.src}) is not exported; write the number", at=at, layer=self.prefix + full, kind=block)
         first = {k: self.value(v) for k, v in (options["first"].value or {}).items()} if "first" in options else {}
         given = {k: self.value(v) for k, v in options.items() if k not in ("repeat", "first")}
         calls = []
@@ -429,7 +529,7 @@ class _Reader:
             named = {**program.params, **args, "in_channels": channels}
             channels = _substitute(program.output.channels, named)
         op = Op("block", full, local, ctx.owner, [x], [Value(channels, program.output.rank, self.lookup(full))], condition=ctx.condition,
-                trainable=ctx.trainable, block=block, calls=tuple(calls), at=at)
+                trainable=ctx.trainable, block=block, calls=tuple(calls), at=at, prefix=self.prefix)
         op.repeat = repeat  # type: ignore[attr-defined]
         return self.add(op, ctx, local)
 
@@ -460,8 +560,9 @@ def _is_chain(ops: list[Op], x: Value, condition: str | None) -> bool:
 
 _SAME = ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid", "softmax", "mish",
          "leaky_relu", "elu", "softplus", "dropout", "drop_path", "identity", "rescaling", "scale", "prelu",
-         "batchnorm2d", "layernorm", "groupnorm", "instancenorm", "normalization", "channel_shuffle",
-         "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "zeropad2d", "upsample")
+         "layernorm", "groupnorm", "instancenorm", "normalization", "channel_shuffle", "upsample",
+         *(f"{kind}{n}d" for n in (1, 2, 3) for kind in ("batchnorm", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "zeropad")))
+"""Kinds whose output has the input's channels and rank."""
 
 
 def _out(op: Op) -> tuple[Any, int]:
@@ -471,12 +572,12 @@ def _out(op: Op) -> tuple[Any, int]:
     kind = op.kind
     if kind in _SAME:
         return x.channels, x.rank
-    if kind in ("conv2d", "conv_transpose2d"):
-        return o["filters"], 3
+    if kind.startswith(("conv", "conv_transpose")):
+        return o["filters"], x.rank
     if kind == "dense":
         return o["units"], x.rank
-    if kind in ("global_avgpool2d", "global_maxpool2d"):
-        return x.channels, 3 if o.get("keepdims") else 1
+    if kind.startswith("global_"):
+        return x.channels, x.rank if o.get("keepdims") else 1
     if kind == "flatten":
         if x.rank == 1:
             return x.channels, 1
@@ -604,3 +705,77 @@ def reader_output(network: Program, name: str) -> Value:
 
 
 _ = INPUT  # the model input's index, for readers of this module: -1
+
+
+# ---------------------------------------------------------------- where each layer went
+
+Step = tuple[Op, int]
+"""An op on the way to a layer, and for a repeated block the instance's index (else 0)."""
+
+
+def placements(network: Program, blocks: list[Program], summary: Summary) -> dict[str, tuple[Step, ...]]:
+    """Each layer of the loaded model, by the loader's name: the ops that lead to it.
+
+    The steps are block calls (with the instance's index), sequentials, and
+    the layer's op last; a writer turns them into its own names. Names are
+    not matched, because a block is read once but the loader numbers an
+    instance's unnamed layers as they come: where an ``if:`` leaves out a
+    ``conv2d``, the next one is ``conv2d_1`` in that instance and
+    ``conv2d_2`` in the others. So each instance is walked as it runs, its
+    conditions decided with its arguments, and the layers met are paired
+    with the model's rows in order (the loader adds them in file order too).
+
+    Sets each op's ``shown`` name, for messages, on the way.
+    """
+    from .exprs import identifier, substitute
+
+    by_name = {program.name: program for program in blocks}
+    rows = summary.rows
+    found: dict[str, tuple[Step, ...]] = {}
+    position = 0
+
+    def concrete(value: Any, env: Mapping[str, Any]) -> Any:
+        return substitute(value, env) if isinstance(value, Sym) else value
+
+    def arguments(program: Program, call: Call, env: Mapping[str, Any]) -> dict[str, Any]:
+        named = {identifier(k): v for k, v in program.params.items()}
+        named.update({identifier(k): concrete(v, env) for k, v in call.args})
+        channels = concrete(call.in_channels, env)
+        if not isinstance(channels, int) and position < len(rows):  # the first layer of the instance reads its input
+            channels = rows[position].inputs[0].channels
+        named["in_channels"] = channels
+        return named
+
+    def walk(ops: list[Op], env: Mapping[str, Any], steps: tuple[Step, ...]) -> None:
+        nonlocal position
+        for op in ops:
+            if op.kind == "phi":
+                continue
+            if op.condition is not None:
+                holds = concrete(Sym(op.condition), env)
+                if not isinstance(holds, bool):
+                    raise RuntimeError(f"internal: cannot decide {op.condition!r} for {op.prefix + op.name!r} with {dict(env)}")
+                if not holds:
+                    continue
+            if op.kind == "block":
+                program = by_name[op.block]  # type: ignore[index]
+                for i, call in enumerate(op.calls):
+                    walk(program.ops, arguments(program, call, env), (*steps, (op, i)))
+                continue
+            if op.kind == "sequential":
+                walk(op.children, env, (*steps, (op, 0)))
+                continue
+            for _ in op.outputs if op.kind == "split" else (None,):
+                row = rows[position] if position < len(rows) else None
+                if row is None or row.node.spec.kind != ("slice" if op.kind == "split" else op.kind):
+                    met = f"layer {row.node.name!r}" if row else "the end of the model"
+                    raise RuntimeError(f"internal: the exporter's {op.kind} {op.prefix + op.name!r} meets the loader's {met}")
+                position += 1
+                found[row.node.name] = (*steps, (op, 0))
+                if op.shown is None:
+                    op.shown = row.node.name
+
+    walk(network.ops, {}, ())
+    if position != len(rows):
+        raise RuntimeError(f"internal: the exporter's programs end before the loader's layer {rows[position].node.name!r}")
+    return found

@@ -12,12 +12,14 @@ convolution with ``output_padding``, …) raises :class:`ExportError`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from ..layers.options import Padding
 from .exprs import Sym, identifier, source
-from .graph import Op, Program
-from .pytorch import _blocks, _Forward, _sides  # noqa: F401 - shared statement allocation
+from .graph import Op, Program, Step
+from .pytorch import OWN, _blocks, _Forward, _ones, _spatial
 
 __all__ = ["write_keras"]
 
@@ -100,19 +102,17 @@ class _Statements(_Forward):
         return self.apply(op, args[0])
 
     def apply(self, op: Op, text: str) -> str:
-        """The expression applying ``op`` to ``text``: nested calls for a sequential."""
+        """The expression applying ``op`` to ``text``: one statement per layer of a sequential (or padding and layer)."""
         if op.kind == "block":
             if len(op.calls) > 1 and op not in self.program.ops:
                 raise op.fail("a repeated block inside a sequential is not exported to Keras")
             given = [f"{identifier(k)}={source(v)}" for k, v in op.calls[0].args]
             return f"{identifier(op.block)}({text}, {', '.join([*given, f'name={self.writer.name(op)}'])})"  # type: ignore[arg-type]
         if op.kind == "sequential":
-            for child in op.children:
-                text = self.apply(child, text)
-            return text
-        for layer in self.writer.layers(op):
-            text = f"{layer}({text})"
-        return text
+            steps = [self.apply(child, text if i == 0 else OWN) for i, child in enumerate(op.children)]
+        else:
+            steps = [f"{layer}({text if i == 0 else OWN})" for i, layer in enumerate(self.writer.layers(op))]
+        return f"\n{OWN} = ".join(steps)
 
 
 class _Writer:
@@ -142,45 +142,47 @@ class _Writer:
 
     def _layers(self, op: Op) -> list[str]:
         kind, o, name = op.kind, op.options, self.name(op)
+        n = _spatial(kind)  # 1, 2 or 3 spatial axes
         if kind in _ACTIVATIONS:
             return [f"layers.Activation({_ACTIVATIONS[kind]!r}, name={name})"]
-        if kind == "conv2d":
-            pads, mode = self._padding(op)
-            args = [source(o["filters"]), source(o["kernel"])]
-            if o.get("stride", (1, 1)) != (1, 1):
-                args.append(f"strides={source(o['stride'])}")
-            if mode == "same":
-                args.append('padding="same"')
-            for key, keyword, default in (("dilation", "dilation_rate", (1, 1)), ("groups", "groups", 1)):
-                if o.get(key, default) != default:
-                    args.append(f"{keyword}={source(o[key])}")
-            if o.get("bias", True) is not True:
-                args.append(f"use_bias={source(o['bias'])}")
-            return [*pads, f"layers.Conv2D({', '.join(args)}, name={name})"]
-        if kind == "conv_transpose2d":
+        if kind.startswith("conv_transpose"):
             p = o.get("padding", Padding("explicit"))
-            if isinstance(p, Sym) or (p.mode == "explicit" and (p.top or p.bottom or p.left or p.right or any(o.get("output_padding", (0, 0))))):
-                raise op.fail("numeric padding of a transposed convolution crops its output; Keras' Conv2DTranspose has no exact counterpart (use same or valid)")
+            if isinstance(p, Sym) or (p.mode == "explicit" and (any(any(pair) for pair in p.pads()) or source(o.get("output_padding", 0)) != "0")):
+                raise op.fail(f"numeric padding of a transposed convolution crops its output; Keras' Conv{n}DTranspose has no exact counterpart (use same or valid)")
             args = [source(o["filters"]), source(o["kernel"])]
-            if o.get("stride", (1, 1)) != (1, 1):
+            if not _ones(o.get("stride", 1)):
                 args.append(f"strides={source(o['stride'])}")
             if p.mode == "same":
                 args.append('padding="same"')
             if o.get("groups", 1) != 1:
                 raise op.fail("a grouped transposed convolution has no Keras counterpart")
-            if o.get("dilation", (1, 1)) != (1, 1):
+            if not _ones(o.get("dilation", 1)):
                 args.append(f"dilation_rate={source(o['dilation'])}")
             if o.get("bias", True) is not True:
                 args.append(f"use_bias={source(o['bias'])}")
-            return [f"layers.Conv2DTranspose({', '.join(args)}, name={name})"]
-        if kind in ("maxpool2d", "avgpool2d"):
+            return [f"layers.Conv{n}DTranspose({', '.join(args)}, name={name})"]
+        if kind.startswith("conv"):
+            pads, mode = self._padding(op)
+            args = [source(o["filters"]), source(o["kernel"])]
+            if not _ones(o.get("stride", 1)):
+                args.append(f"strides={source(o['stride'])}")
+            if mode == "same":
+                args.append('padding="same"')
+            if not _ones(o.get("dilation", 1)):
+                args.append(f"dilation_rate={source(o['dilation'])}")
+            if o.get("groups", 1) != 1:
+                args.append(f"groups={source(o['groups'])}")
+            if o.get("bias", True) is not True:
+                args.append(f"use_bias={source(o['bias'])}")
+            return [*pads, f"layers.Conv{n}D({', '.join(args)}, name={name})"]
+        if kind.startswith(("maxpool", "avgpool")):
             if o.get("ceil_mode"):
                 raise op.fail("ceil_mode pooling has no Keras counterpart (Keras rounds pooled sizes down)")
-            if o.get("dilation", (1, 1)) != (1, 1):
+            if not _ones(o.get("dilation", 1)):
                 raise op.fail("a dilated max pool has no Keras counterpart")
-            what = "MaxPooling2D" if kind == "maxpool2d" else "AveragePooling2D"
+            what = f"MaxPooling{n}D" if kind.startswith("max") else f"AveragePooling{n}D"
             pads, mode = self._padding(op, pool=True)
-            if pads and kind == "avgpool2d" and o.get("count_include_pad", True) is not True:
+            if pads and kind.startswith("avg") and o.get("count_include_pad", True) is not True:
                 raise op.fail("average pooling that leaves numeric padding out of the mean has no Keras counterpart")
             args = [source(o["kernel"])]
             if o.get("stride") is not None:
@@ -188,21 +190,22 @@ class _Writer:
             if mode == "same":
                 args.append('padding="same"')
             return [*pads, f"layers.{what}({', '.join(args)}, name={name})"]
-        if kind in ("adaptive_avgpool2d", "adaptive_maxpool2d"):
+        if kind.startswith("adaptive_"):
             shape = op.inputs[0].shape()
             size = o["output_size"]
-            if shape is None or isinstance(size, Sym) or any(n % m for n, m in zip(shape.hw, size)):
+            if shape is None or isinstance(size, Sym) or any(s % m for s, m in zip(shape.spatial, size)):
                 raise op.fail("adaptive pooling has a Keras counterpart only when the output size divides the input size")
-            what = "AveragePooling2D" if kind == "adaptive_avgpool2d" else "MaxPooling2D"
-            return [f"layers.{what}({source(tuple(n // m for n, m in zip(shape.hw, size)))}, name={name})"]
-        if kind in ("global_avgpool2d", "global_maxpool2d"):
-            what = "GlobalAveragePooling2D" if kind == "global_avgpool2d" else "GlobalMaxPooling2D"
+            what = f"AveragePooling{n}D" if kind.startswith("adaptive_avg") else f"MaxPooling{n}D"
+            return [f"layers.{what}({source(tuple(s // m for s, m in zip(shape.spatial, size)))}, name={name})"]
+        if kind.startswith("global_"):
+            what = f"GlobalAveragePooling{n}D" if kind.startswith("global_avg") else f"GlobalMaxPooling{n}D"
             return [f"layers.{what}({'keepdims=True, ' if o.get('keepdims') else ''}name={name})"]
-        if kind == "zeropad2d":
+        if kind.startswith("zeropad"):
             p = o["padding"]
-            value = p.src if isinstance(p, Sym) else f"(({p.top}, {p.bottom}), ({p.left}, {p.right}))"
-            return [f"layers.ZeroPadding2D({value}, name={name})"]
-        if kind == "batchnorm2d":
+            if isinstance(p, Sym) and n != 1:
+                raise op.fail("a zero padding computed from block parameters is exported only as one number; write the sides out")
+            return [f"layers.ZeroPadding{n}D({p.src if isinstance(p, Sym) else _keras_pads(p)}, name={name})"]
+        if kind.startswith("batchnorm"):
             if o.get("momentum", 0.1) is None:
                 raise op.fail("batch norm with momentum null (a cumulative average) has no Keras counterpart")
             args = [f"epsilon={source(o.get('eps', 1e-5))}", f"momentum={source(_keras_momentum(o.get('momentum', 0.1)))}"]
@@ -277,16 +280,16 @@ class _Writer:
         if isinstance(p, Sym):
             if pool:
                 raise op.fail("padding computed from block parameters before a pool is not exported")
-            return [f"layers.ZeroPadding2D({p.src}, name={self.name(op, '_pad')})"], "valid"
+            return [f"layers.ZeroPadding{_spatial(op.kind)}D({p.src}, name={self.name(op, '_pad')})"], "valid"
         if p.mode != "explicit":
             return [], p.mode
-        if not (p.top or p.bottom or p.left or p.right):
+        if not any(any(pair) for pair in p.pads()):
             return [], "valid"
-        sides = f"(({p.top}, {p.bottom}), ({p.left}, {p.right}))"
-        if pool and op.kind == "maxpool2d":  # max pooling pads with -inf, so the padding never wins
-            pad = f"[[0, 0], [{p.top}, {p.bottom}], [{p.left}, {p.right}], [0, 0]]"
+        n = _spatial(op.kind)
+        if pool and op.kind.startswith("maxpool"):  # max pooling pads with -inf, so the padding never wins
+            pad = [[0, 0], *map(list, p.pads()), [0, 0]]
             return [f"layers.Lambda(lambda t: ops.pad(t, {pad}, constant_values=float('-inf')), name={self.name(op, '_pad')})"], "valid"
-        return [f"layers.ZeroPadding2D({sides}, name={self.name(op, '_pad')})"], "valid"
+        return [f"layers.ZeroPadding{n}D({_keras_pads(p)}, name={self.name(op, '_pad')})"], "valid"
 
     def function(self, program: Program) -> str:
         self.current = program
@@ -297,6 +300,8 @@ class _Writer:
         if program.is_block:
             params = ["x"] + [f"{identifier(k)}={v!r}" for k, v in program.params.items()] + [f"name={program.name!r}"]
             head = f"def {identifier(program.name)}({', '.join(params)}):\n    \"\"\"Block {program.name!r} of the file.\"\"\"\n"
+            if re.search(r"\bin_channels\b", text):  # the file's $in_channels: Keras knows it from the input
+                head += "    in_channels = x.shape[-1]\n"
             return head + text
         for op in frozen_calls:
             self.frozen.append(op.name)
@@ -334,6 +339,11 @@ class _Writer:
         return out
 
 
+def _keras_pads(p: Padding) -> str:
+    """``ZeroPadding1D``'s ``(before, after)``; ``((top, bottom), (left, right))`` and the 3-D alike."""
+    return str(p.pads()[0]) if p.rank == 1 else str(p.pads())
+
+
 def _keras_momentum(torch_momentum: Any) -> Any:
     """PyTorch updates running = (1 − m)·running + m·batch; Keras' momentum is the 1 − m."""
     if isinstance(torch_momentum, Sym):
@@ -341,8 +351,20 @@ def _keras_momentum(torch_momentum: Any) -> Any:
     return round(1 - torch_momentum, 12)
 
 
-def write_keras(network: Program, blocks: list[Program], header: str) -> str:
-    """The whole module: header, imports, helper layers, block functions, the builder."""
+def place(steps: tuple[Step, ...]) -> str | None:
+    """The Keras layer's name for a layer's steps: block instances' names, dotted, then the layer's; None for a slice."""
+    parts = []
+    for op, index in steps:
+        if op.kind == "sequential":
+            continue  # its layers' names already start with its own (``se.fc1``)
+        if op.kind in ("slice", "split"):
+            return None  # ``ops`` arithmetic, not a layer
+        parts.append(op.name + (f".{index}" if op.kind == "block" and getattr(op, "repeat", None) is not None else ""))
+    return ".".join(parts)
+
+
+def write_keras(network: Program, blocks: list[Program], header: str) -> tuple[str, Callable[[tuple[Step, ...]], str | None]]:
+    """The whole module (header, imports, helper layers, block functions, the builder), and where layers went."""
     writer = _Writer(network)
     functions = [writer.function(p) for p in blocks] + [writer.function(network)]
     helpers = [HELPERS[name] for name in HELPERS if name in writer.helpers]
@@ -350,4 +372,4 @@ def write_keras(network: Program, blocks: list[Program], header: str) -> str:
     imports = "import keras\nfrom keras import layers"
     if "ops." in code:
         imports += ", ops"
-    return header + "\n" + imports + "\n\n\n" + code
+    return header + "\n" + imports + "\n\n\n" + code, place

@@ -1,0 +1,78 @@
+"""What the exporter refuses: one located sentence naming the layer, never an approximation.
+
+Needs no framework: the sentences come before any code is run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from convcalc.export import ExportError, Target, export_text
+
+IN_BLOCK = """\
+input: [8, 8, 4]
+blocks:
+  unit:
+    params: {lead: true}
+    layers:
+      - prelu: {per: channel, if: $lead}
+      - prelu: {per: element}
+layers:
+  - unit: {name: a, lead: false}
+  - unit: {name: b}
+"""
+
+INPUT_SIZE = """\
+input: [8, 8, 3]
+blocks:
+  unit:
+    layers:
+      - conv2d: {filters: 4, kernel: $in_h // 4}
+layers:
+  - unit
+"""
+
+LAYERNORM_1D = """\
+input: [40, 4]
+layers:
+  - conv1d: {filters: 8, kernel: 3, name: c}
+  - layernorm: {name: ln}
+"""
+
+CEIL_1D = """\
+input: [40, 4]
+layers:
+  - maxpool1d: {kernel: 3, ceil_mode: true, name: pool}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "message"),
+    [
+        pytest.param(
+            IN_BLOCK, Target.PYTORCH,
+            # in a, whose first prelu is skipped, the loader calls the refused one 'a.prelu' (the class: prelu_1)
+            "<text>:7:9: layer 'a.prelu' (prelu): prelu with one slope per element has no PyTorch counterpart (nn.PReLU learns one per tensor or per channel)",
+            id="in-a-block-named-as-the-loader-does",
+        ),
+        pytest.param(
+            INPUT_SIZE, Target.PYTORCH,
+            "<text>:5:38: '$in_h // 4' reads in_h, the size of the block's input, which a generated class is not given; write the value",
+            id="input-size-in-a-block",
+        ),
+        pytest.param(
+            LAYERNORM_1D, Target.PYTORCH,
+            "<text>:4:5: layer 'ln' (layernorm): layer norm over the channels of a 1-D or 3-D map is not exported (PyTorch's nn.LayerNorm normalises the last axis)",
+            id="layernorm-on-a-1-d-map",
+        ),
+        pytest.param(
+            CEIL_1D, Target.KERAS,
+            "<text>:3:5: layer 'pool' (maxpool1d): ceil_mode pooling has no Keras counterpart (Keras rounds pooled sizes down)",
+            id="ceil-mode-in-keras",
+        ),
+    ],
+)
+def test_refusals_are_one_located_sentence(text: str, target: Target, message: str) -> None:
+    with pytest.raises(ExportError) as caught:
+        export_text(text, target)
+    assert caught.value.message == message
