@@ -28,6 +28,8 @@ from .options import EXPR, non_negative, optional, whole
 __all__ = ["PixelShuffle", "PixelUnshuffle", "Slice", "Split"]
 
 _NO_COUNTS = "params: none; MACs: none"
+MAX_PARTS = 100_000
+"""Most parts a split may have: each becomes a layer, and a file has at most 100,000."""
 
 
 def _divisors(n: int, most: int = 6) -> str:
@@ -127,6 +129,8 @@ class Split(Pointwise, LayerSpec):
             raise SpecError("split needs exactly one of 'parts' and 'sizes'", option="parts")
         if self.parts == 1:
             raise SpecError("parts must be at least 2 (got 1)", option="parts")
+        if self.parts is not None and self.parts > MAX_PARTS:
+            raise SpecError(f"parts must be at most {MAX_PARTS:,}, one layer each (got {self.parts:,})", option="parts")
 
     def slices(self) -> list[dict[str, int]]:
         """The options of each part's ``slice``, in order."""

@@ -1,6 +1,7 @@
 """Normalising layer options once, when a spec is built.
 
-``int | (h, w)`` becomes a ``(h, w)`` tuple here so no later code branches on
+``int | (h, w)`` becomes a ``(h, w)`` tuple here (``int | [l]`` an ``(l,)``
+and ``int | [d, h, w]`` a ``(d, h, w)`` for 1-D and 3-D kinds) so no later code branches on
 the type (the tinygrad ``make_tuple`` habit). Every function raises
 :class:`~convcalc.errors.SpecError` naming the option (as the ``option``
 field, and first in the text), the bad value and what was expected.
@@ -16,6 +17,10 @@ accepts (``.schema``), from which ``schema.json`` is generated.
 Padding(mode='explicit', top=1, bottom=1, left=1, right=1)
 >>> Padding.parse("same").mode
 'same'
+>>> triple("kernel", [3, 1, 1])
+(3, 1, 1)
+>>> Padding.parse([1, 2], rank=1).pads()
+((1, 2),)
 """
 
 from __future__ import annotations
@@ -36,11 +41,21 @@ __all__ = [
     "fraction",
     "non_negative",
     "non_negative_pair",
+    "non_negative_single",
+    "non_negative_triple",
     "number",
     "optional",
     "padding",
+    "padding1d",
+    "padding3d",
+    "padding_for",
     "pair",
+    "per_axis",
+    "pixels1d",
+    "pixels3d",
     "positive_number",
+    "single",
+    "triple",
     "whole",
 ]
 
@@ -114,8 +129,65 @@ def non_negative_pair(name: str, value: Any) -> tuple[int, int]:
     return _pair(name, value, 0)
 
 
+def _axes_tuple(name: str, value: Any, rank: int, minimum: int) -> tuple[int, ...]:
+    given = value
+    if _is_int(value):
+        value = (value,) * rank
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != rank
+        or not all(_is_int(v) and v >= minimum for v in value)
+    ):
+        listed = "a list [l] of one" if rank == 1 else "a list [d, h, w] of them"
+        raise _fail(name, f"must be {_whole_text(minimum)}, or {listed} (got {given!r})")
+    return tuple(value)
+
+
+def per_axis(rank: int, minimum: int = 1) -> Normaliser:
+    """The normaliser of an option with one whole number per spatial axis:
+    :func:`pair` for rank 2, :func:`single` and :func:`triple` for 1 and 3."""
+    return {
+        (1, 1): single, (2, 1): pair, (3, 1): triple,
+        (1, 0): non_negative_single, (2, 0): non_negative_pair, (3, 0): non_negative_triple,
+    }[(rank, minimum)]
+
+
+@_with_schema({"$ref": "#/definitions/single"})
+def single(name: str, value: Any) -> tuple[int]:
+    """A 1-D option: one positive integer, or ``[l]``."""
+    return _axes_tuple(name, value, 1, 1)  # type: ignore[return-value]
+
+
+@_with_schema({"$ref": "#/definitions/non_negative_single"})
+def non_negative_single(name: str, value: Any) -> tuple[int]:
+    """As :func:`single`, with 0 allowed."""
+    return _axes_tuple(name, value, 1, 0)  # type: ignore[return-value]
+
+
+@_with_schema({"$ref": "#/definitions/triple"})
+def triple(name: str, value: Any) -> tuple[int, int, int]:
+    """A 3-D option: one positive integer for every axis, or ``[d, h, w]``."""
+    return _axes_tuple(name, value, 3, 1)  # type: ignore[return-value]
+
+
+@_with_schema({"$ref": "#/definitions/non_negative_triple"})
+def non_negative_triple(name: str, value: Any) -> tuple[int, int, int]:
+    """As :func:`triple`, with 0 allowed."""
+    return _axes_tuple(name, value, 3, 0)  # type: ignore[return-value]
+
+
+def _finite(value: Any) -> bool:
+    """A real number a float can hold: no bool, inf, nan, or int past 1.8e308
+    (``math.isfinite`` would raise on that int rather than answer)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value.bit_length() <= 1023
+    return isinstance(value, float) and math.isfinite(value)
+
+
 def _number(name: str, value: Any, minimum: float, below: float | None, above: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = _finite(value)
     low_ok = ok and (value > minimum if above else value >= minimum)
     if low_ok and (below is None or value < below):
         return float(value)
@@ -144,7 +216,7 @@ def fraction(name: str, value: Any) -> float:
 
 def real(name: str, value: Any) -> float:
     """Any finite real number (a rescaling offset may be negative)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if _finite(value):
         return float(value)
     raise _fail(name, f"must be a finite number (got {value!r})")
 
@@ -182,13 +254,24 @@ def optional(norm: Normaliser) -> Normaliser:
     return maybe
 
 
-@dataclass(frozen=True, slots=True)
-class Padding:
-    """Zero padding on the four sides, or a rule resolved against the input.
+_SHAPES = {
+    1: "[before, after]",
+    2: "[h, w], [top, bottom, left, right]",
+    3: "[d, h, w], [front, back, top, bottom, left, right]",
+}
+"""The lists :meth:`Padding.parse` reads besides one number, per spatial rank."""
 
-    ``mode`` is ``'explicit'`` (the four numbers hold), ``'same'`` (TensorFlow:
-    output = ceil(input / stride), total padding split with the extra pixel at
-    the bottom/right) or ``'valid'`` (no padding).
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Padding:
+    """Zero padding before and after each spatial axis, or a rule resolved
+    against the input.
+
+    ``mode`` is ``'explicit'`` (the numbers hold), ``'same'`` (TensorFlow:
+    output = ceil(input / stride) on every axis, total padding split with the
+    extra pixel after) or ``'valid'`` (no padding). A 2-D padding uses
+    top/bottom (H) and left/right (W); a 1-D one (``rank=1``) keeps its L axis
+    in left/right; a 3-D one adds front/back for D.
     """
 
     mode: str
@@ -196,43 +279,83 @@ class Padding:
     bottom: int = 0
     left: int = 0
     right: int = 0
+    front: int = 0
+    back: int = 0
+    rank: int = 2
+    """Spatial axes the padding is for: 1, 2 or 3."""
+
+    def __repr__(self) -> str:
+        sides = {"top": self.top, "bottom": self.bottom, "left": self.left, "right": self.right}
+        if self.rank == 1:
+            sides = {"left": self.left, "right": self.right}
+        elif self.rank == 3:
+            sides = {"front": self.front, "back": self.back, **sides}
+        fields = ", ".join(f"{k}={v}" for k, v in sides.items())
+        rank = f", rank={self.rank}" if self.rank != 2 else ""
+        return f"Padding(mode={self.mode!r}, {fields}{rank})"
 
     @classmethod
-    def parse(cls, value: Any, name: str = "padding") -> Padding:
-        """Read ``p``, ``[ph, pw]``, ``[top, bottom, left, right]``, ``'same'``, ``'valid'``."""
+    def parse(cls, value: Any, name: str = "padding", rank: int = 2) -> Padding:
+        """Read ``p``, ``'same'``, ``'valid'``, or per rank: ``[before, after]``
+        (1-D); ``[ph, pw]``, ``[top, bottom, left, right]`` (2-D); ``[pd, ph, pw]``,
+        ``[front, back, top, bottom, left, right]`` (3-D)."""
         if isinstance(value, Padding):
+            if value.rank != rank:
+                raise _fail(name, f"is a {value.rank}-D padding where a {rank}-D one is needed")
             return value
         if isinstance(value, str):
             word = value.strip().lower()
             if word in ("same", "valid"):
-                return cls(word)
+                return cls(word, rank=rank)
             raise _fail(
                 name,
-                f"{value!r} is not understood; use a number, [h, w], "
-                "[top, bottom, left, right], 'same' or 'valid'",
+                f"{value!r} is not understood; use a number, {_SHAPES[rank]}, 'same' or 'valid'",
             )
         given = value
         if _is_int(value):
             value = [value]
+        lengths = {1: (1, 2), 2: (1, 2, 4), 3: (1, 3, 6)}[rank]
         if (
             isinstance(value, (list, tuple))
-            and len(value) in (1, 2, 4)
+            and len(value) in lengths
             and all(_is_int(v) and v >= 0 for v in value)
         ):
             if len(value) == 1:
-                value = [value[0]] * 4
-            elif len(value) == 2:
-                value = [value[0], value[0], value[1], value[1]]
-            return cls("explicit", *value)
+                value = [value[0]] * 2 * rank
+            elif len(value) == rank:
+                value = [v for v in value for _ in (0, 1)]
+            sides = [(value[i], value[i + 1]) for i in range(0, 2 * rank, 2)]
+            return cls.of(sides)
         raise _fail(
             name,
-            "must be a whole number ≥ 0, [h, w], [top, bottom, left, right], "
-            f"'same' or 'valid' (got {given!r})",
+            f"must be a whole number ≥ 0, {_SHAPES[rank]}, 'same' or 'valid' (got {given!r})",
         )
+
+    @classmethod
+    def of(cls, pads: Any) -> Padding:
+        """Explicit padding from ``(before, after)`` per axis, in axis order.
+
+        >>> Padding.of([(1, 1), (0, 2), (3, 3)]).as_value()
+        [1, 1, 0, 2, 3, 3]
+        """
+        pads = [tuple(p) for p in pads]
+        if len(pads) == 1:
+            return cls("explicit", left=pads[0][0], right=pads[0][1], rank=1)
+        if len(pads) == 2:
+            return cls("explicit", *pads[0], *pads[1])
+        (f, b), (t, bo), (lt, r) = pads
+        return cls("explicit", t, bo, lt, r, f, b, rank=3)
+
+    def pads(self) -> tuple[tuple[int, int], ...]:
+        """``(before, after)`` per spatial axis, in axis order (D, H, W)."""
+        if self.rank == 1:
+            return ((self.left, self.right),)
+        hw = ((self.top, self.bottom), (self.left, self.right))
+        return ((self.front, self.back), *hw) if self.rank == 3 else hw
 
     @property
     def is_symmetric(self) -> bool:
-        return self.top == self.bottom and self.left == self.right
+        return all(before == after for before, after in self.pads())
 
     def text(self) -> str:
         """How the option reads back: ``3``, ``[1, 2]``, ``[0, 1, 0, 1]``, ``same``."""
@@ -243,11 +366,12 @@ class Padding:
         """The shortest value that :meth:`parse` reads back to this padding."""
         if self.mode != "explicit":
             return self.mode
-        if self.is_symmetric and self.top == self.left:
-            return self.top
-        if self.is_symmetric:
-            return [self.top, self.left]
-        return [self.top, self.bottom, self.left, self.right]
+        pads = self.pads()
+        if self.is_symmetric and len({before for before, _ in pads}) == 1:
+            return pads[0][0]
+        if self.is_symmetric and self.rank > 1:
+            return [before for before, _ in pads]
+        return [n for side in pads for n in side]
 
 
 @_with_schema({"$ref": "#/definitions/padding"})
@@ -263,3 +387,36 @@ def explicit_padding(name: str, value: Any) -> Padding:
     if p.mode != "explicit":
         raise _fail(name, f"of zeropad2d must be numbers, not {p.mode!r}")
     return p
+
+
+@_with_schema({"$ref": "#/definitions/padding1d"})
+def padding1d(name: str, value: Any) -> Padding:
+    """Numbers (``p`` or ``[before, after]``), ``same`` or ``valid``, for one spatial axis."""
+    return Padding.parse(value, name, rank=1)
+
+
+@_with_schema({"$ref": "#/definitions/padding3d"})
+def padding3d(name: str, value: Any) -> Padding:
+    """Numbers (``p``, ``[d, h, w]`` or six sides), ``same`` or ``valid``, for three axes."""
+    return Padding.parse(value, name, rank=3)
+
+
+def _explicit(rank: int, kind: str) -> Normaliser:
+    def norm(name: str, value: Any) -> Padding:
+        p = Padding.parse(value, name, rank=rank)
+        if p.mode != "explicit":
+            raise _fail(name, f"of {kind} must be numbers, not {p.mode!r}")
+        return p
+
+    norm.__doc__ = f"Numbers only ({kind})."
+    norm.schema = {"$ref": f"#/definitions/pixels{rank}d"}  # type: ignore[attr-defined]
+    return norm
+
+
+pixels1d = _explicit(1, "zeropad1d")
+pixels3d = _explicit(3, "zeropad3d")
+
+
+def padding_for(rank: int) -> Normaliser:
+    """The ``padding`` normaliser of a kind with ``rank`` spatial axes."""
+    return {1: padding1d, 2: padding, 3: padding3d}[rank]
