@@ -245,6 +245,34 @@ KIND_ROWS = {
     "multiply": ("56x56x64 --with 1x1x64", [56, 56, 64]),
     # 64 + 32 = 96
     "concat": ("28x28x64 --with 28x28x32", [28, 28, 96]),
+    # 1-D and 3-D kinds (issue 14). (16000 − 80) / 4 + 1 = 3981
+    "conv1d": ("16000x1 -k 80 -s 4 -f 128", [3981, 128]),
+    # D: 16 + 2 − 3 + 1 = 16; H: (112 + 6 − 7) / 2 + 1 = 56
+    "conv3d": ("16x112x112x3 -k 3x7x7 -s 1x2x2 -p 1x3x3 -f 64", [16, 56, 56, 64]),
+    # (100 − 1)·2 − 2 + 4 = 200
+    "conv_transpose1d": ("100x16 -k 4 -s 2 -p 1 -f 8", [200, 8]),
+    # D: (4 − 1)·1 + 1 = 4; H: (7 − 1)·2 + 2 = 14
+    "conv_transpose3d": ("4x7x7x16 -k 1x2x2 -s 1x2x2 -f 8", [4, 14, 14, 8]),
+    # ⌈(100 − 3) / 2⌉ + 1 = 50
+    "maxpool1d": ("100x8 -k 3 -s 2 --ceil-mode", [50, 8]),
+    # D: (16 − 1) / 1 + 1 = 16; H: (56 + 2 − 3) / 2 + 1 = 28.5 → 28
+    "maxpool3d": ("16x56x56x64 -k 1x3x3 -s 1x2x2 -p 0x1x1", [16, 28, 28, 64]),
+    "avgpool1d": ("100x8 -k 4", [25, 8]),
+    "avgpool3d": ("16x28x28x8 -k 2", [8, 14, 14, 8]),
+    "adaptive_avgpool1d": ("100x8 --output-size 10", [10, 8]),
+    "adaptive_avgpool3d": ("2x7x7x512 --output-size 1", [1, 1, 1, 512]),
+    "adaptive_maxpool1d": ("100x8 --output-size 7", [7, 8]),
+    "adaptive_maxpool3d": ("4x14x14x8 --output-size 2x7x7", [2, 7, 7, 8]),
+    "global_avgpool1d": ("500x128", [128]),
+    "global_avgpool3d": ("2x7x7x512 --keepdims", [1, 1, 1, 512]),
+    "global_maxpool1d": ("500x128 --keepdims", [1, 128]),
+    "global_maxpool3d": ("2x7x7x512", [512]),
+    # 100 + 1 + 2 = 103
+    "zeropad1d": ("100x8 -p 1,2", [103, 8]),
+    # 4 + 1 + 0, 8 + 0 + 1, 8 + 2 + 0
+    "zeropad3d": ("4x8x8x3 -p 1,0,0,1,2,0", [5, 9, 10, 3]),
+    "batchnorm1d": ("500x128", [500, 128]),
+    "batchnorm3d": ("16x56x56x64", [16, 56, 56, 64]),
 }
 
 

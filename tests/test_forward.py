@@ -461,6 +461,32 @@ LAYERS: list[tuple[str, dict[str, Any], list[Shape]]] = [
     ("pixel_unshuffle", {"factor": 2}, [Shape.of(4, 6, 2)]),
     ("batchnorm2d", {"eps": 1e-3, "momentum": 0.01}, [Shape.of(4, 4, 5)]),
     ("layernorm", {"eps": 1e-3}, [Shape.of(4, 4, 5)]),
+    # 1-D (L×C) and 3-D (D×H×W×C) kinds, issue 14
+    ("conv1d", {"filters": 4, "kernel": 3, "stride": 2, "padding": [1, 0]}, [Shape.of(11, 3)]),
+    ("conv1d", {"filters": 6, "kernel": 3, "groups": 3, "dilation": 2, "padding": "same"}, [Shape.of(9, 6)]),
+    ("conv3d", {"filters": 4, "kernel": [3, 1, 1], "stride": [1, 2, 2], "padding": [1, 0, 0]}, [Shape.of(4, 5, 5, 3)]),
+    ("conv3d", {"filters": 4, "kernel": 2, "groups": 2, "padding": "same"}, [Shape.of(3, 4, 5, 4)]),
+    ("conv_transpose1d", {"filters": 3, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, [Shape.of(5, 2)]),
+    ("conv_transpose3d", {"filters": 2, "kernel": [1, 2, 2], "stride": [1, 2, 2], "groups": 2}, [Shape.of(2, 3, 3, 4)]),
+    ("maxpool1d", {"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}, [Shape.of(10, 3)]),
+    ("maxpool3d", {"kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1], "dilation": [1, 1, 2]}, [Shape.of(2, 7, 8, 2)]),
+    ("avgpool1d", {"kernel": 2, "padding": 1, "count_include_pad": False}, [Shape.of(7, 3)]),
+    ("avgpool3d", {"kernel": 2, "ceil_mode": True}, [Shape.of(3, 5, 4, 2)]),
+    ("adaptive_avgpool1d", {"output_size": 3}, [Shape.of(7, 2)]),
+    ("adaptive_avgpool3d", {"output_size": [1, 2, 3]}, [Shape.of(3, 5, 7, 2)]),
+    ("adaptive_maxpool1d", {"output_size": 4}, [Shape.of(10, 2)]),
+    ("adaptive_maxpool3d", {"output_size": 2}, [Shape.of(3, 5, 4, 2)]),
+    ("global_avgpool1d", {}, [Shape.of(9, 4)]),
+    ("global_avgpool3d", {"keepdims": True}, [Shape.of(2, 3, 3, 4)]),
+    ("global_maxpool1d", {"keepdims": True}, [Shape.of(9, 4)]),
+    ("global_maxpool3d", {}, [Shape.of(2, 3, 3, 4)]),
+    ("zeropad1d", {"padding": [2, 1]}, [Shape.of(5, 3)]),
+    ("zeropad3d", {"padding": [1, 0, 0, 1, 2, 0]}, [Shape.of(2, 3, 3, 2)]),
+    ("batchnorm1d", {}, [Shape.of(6, 3)]),
+    ("batchnorm1d", {"affine": False}, [Shape.of(5)]),
+    ("batchnorm3d", {"eps": 1e-3}, [Shape.of(2, 3, 3, 4)]),
+    ("upsample", {"scale": 2, "mode": "trilinear"}, [Shape.of(2, 3, 3, 2)]),
+    ("upsample", {"size": 7}, [Shape.of(3, 2)]),
 ]
 
 
@@ -488,6 +514,14 @@ def test_single_layer_mismatch_names_the_layer(monkeypatch: pytest.MonkeyPatch) 
 
 
 # ---------------------------------------------------------------- memory guard
+def _big(x: Shape) -> Shape:
+    """A larger input of the same rank: 48×48 (2304 positions along L, 13×13×13 in 3-D), or 4096 features."""
+    if x.rank == 1:
+        return Shape.of(4096)
+    side = {1: 2304, 2: 48, 3: 13}[x.spatial_rank]
+    return Shape((*(side,) * x.spatial_rank, x.channels))
+
+
 def observed_peak(model: Model, batch: int) -> int:
     gc.collect()
     tracemalloc.start()
@@ -506,8 +540,7 @@ def test_the_estimate_bounds_resnet50() -> None:
 @pytest.mark.parametrize(("kind", "options", "inputs"), [row for row in LAYERS if len(row[2]) == 1],
                          ids=[f"{k}-{i}" for i, (k, _, s) in enumerate(LAYERS) if len(s) == 1])
 def test_the_estimate_bounds_every_kind(kind: str, options: dict[str, Any], inputs: list[Shape]) -> None:
-    x = inputs[0]
-    big = Shape.of(48, 48, x.channels) if x.is_map else Shape.of(4096)
+    big = _big(inputs[0])
     model = tiny(("x", kind, options), input=big)
     assert observed_peak(model, 3) <= estimate_peak_bytes(model, 3)
 
@@ -515,8 +548,7 @@ def test_the_estimate_bounds_every_kind(kind: str, options: dict[str, Any], inpu
 @pytest.mark.parametrize(("kind", "options", "inputs"), [row for row in LAYERS if len(row[2]) == 1],
                          ids=[f"{k}-{i}" for i, (k, _, s) in enumerate(LAYERS) if len(s) == 1])
 def test_the_layer_estimate_bounds_every_kind(kind: str, options: dict[str, Any], inputs: list[Shape]) -> None:
-    x = inputs[0]
-    big = Shape.of(48, 48, x.channels) if x.is_map else Shape.of(4096)
+    big = _big(inputs[0])
     spec = make_layer(kind, options)
     gc.collect()
     tracemalloc.start()

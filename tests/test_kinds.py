@@ -21,6 +21,10 @@ from convcalc.layers.geometry import AxisStep
 from convcalc.shapes import Shape
 
 MAP = Shape.of(8, 8, 16)
+LINE = Shape.of(12, 16)
+"""A 1-D map: L×C."""
+VOLUME = Shape.of(4, 8, 8, 16)
+"""A 3-D map: D×H×W×C."""
 
 SAMPLES: dict[str, tuple[dict[str, Any], tuple[Shape, ...]]] = {
     "conv2d": ({"filters": 4, "kernel": 3, "stride": 2, "padding": 1}, (MAP,)),
@@ -68,6 +72,26 @@ SAMPLES: dict[str, tuple[dict[str, Any], tuple[Shape, ...]]] = {
     "split": ({"parts": 2}, (MAP,)),
     "pixel_shuffle": ({"factor": 2}, (MAP,)),
     "pixel_unshuffle": ({"factor": 2}, (MAP,)),
+    "conv1d": ({"filters": 4, "kernel": 3, "stride": 2, "padding": 1}, (LINE,)),
+    "conv3d": ({"filters": 4, "kernel": [3, 1, 1], "stride": [1, 2, 2], "padding": [1, 0, 0]}, (VOLUME,)),
+    "conv_transpose1d": ({"filters": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, (LINE,)),
+    "conv_transpose3d": ({"filters": 4, "kernel": [1, 2, 2], "stride": [1, 2, 2]}, (VOLUME,)),
+    "maxpool1d": ({"kernel": 3, "stride": 2, "padding": 1}, (LINE,)),
+    "maxpool3d": ({"kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]}, (VOLUME,)),
+    "avgpool1d": ({"kernel": 2}, (LINE,)),
+    "avgpool3d": ({"kernel": 2, "ceil_mode": True}, (VOLUME,)),
+    "adaptive_avgpool1d": ({"output_size": 5}, (LINE,)),
+    "adaptive_avgpool3d": ({"output_size": [1, 3, 3]}, (VOLUME,)),
+    "adaptive_maxpool1d": ({"output_size": 1}, (LINE,)),
+    "adaptive_maxpool3d": ({"output_size": 2}, (VOLUME,)),
+    "global_avgpool1d": ({}, (LINE,)),
+    "global_avgpool3d": ({"keepdims": True}, (VOLUME,)),
+    "global_maxpool1d": ({"keepdims": True}, (LINE,)),
+    "global_maxpool3d": ({}, (VOLUME,)),
+    "zeropad1d": ({"padding": [1, 2]}, (LINE,)),
+    "zeropad3d": ({"padding": [1, 0, 0, 1, 2, 0]}, (VOLUME,)),
+    "batchnorm1d": ({}, (LINE,)),
+    "batchnorm3d": ({"affine": False}, (VOLUME,)),
 }
 """A sample of each kind; a new kind fails ``test_every_kind_has_a_sample`` until added."""
 
@@ -83,14 +107,16 @@ def test_every_rule_is_declared_and_runs(kind: str) -> None:
     result = apply(spec, *inputs)
     assert isinstance(result, LayerResult)
     out = result.output
-    steps = spec.field_steps(inputs[0], out)
-    assert len(steps) == 2 and all(isinstance(s, AxisStep) and s.stride > 0 for s in steps)
-    for axis in (0, 1):
-        n = inputs[0].hw[axis] if inputs[0].is_map else 1
-        span = spec.taps(inputs[0], out, axis, (0, 0))
+    x = inputs[0]
+    rank = x.spatial_rank if x.rank > 1 else 2  # a vector answers as 2-D kinds always have
+    steps = spec.field_steps(x, out)
+    assert len(steps) == rank and all(isinstance(s, AxisStep) and s.stride > 0 for s in steps)
+    for axis in range(rank):
+        n = x.spatial[axis] if x.rank > 1 else 1
+        span = spec.taps(x, out, axis, (0, 0))
         assert span is None or 0 <= span[0] <= span[1] < n
-    trailing = spec.trailing_padding((1, 1))
-    assert all(isinstance(t, int) and t >= 0 for t in trailing)
+    trailing = spec.trailing_padding((1,) * rank)
+    assert len(trailing) == rank and all(isinstance(t, int) and t >= 0 for t in trailing)
     lines = spec.explain(inputs, result)
     assert lines and all(isinstance(line, str) and line for line in lines)
     assert isinstance(spec.scratch(inputs, out), int) and spec.scratch(inputs, out) >= 0
@@ -119,7 +145,9 @@ def test_names_are_unique_across_kinds() -> None:
 @pytest.mark.parametrize(
     ("name", "kind"),
     [("Conv2D", "conv2d"), ("BatchNormalization", "batchnorm2d"), ("bn", "batchnorm2d"), ("LINEAR", "dense"),
-     ("depth_to_space", "pixel_shuffle"), ("chunk", "split"), ("LayerScale", "scale"), ("StochasticDepth", "drop_path")],
+     ("depth_to_space", "pixel_shuffle"), ("chunk", "split"), ("LayerScale", "scale"), ("StochasticDepth", "drop_path"),
+     ("Conv1D", "conv1d"), ("conv3D", "conv3d"), ("MaxPooling3D", "maxpool3d"), ("AveragePooling1D", "avgpool1d"),
+     ("GlobalAveragePooling3D", "global_avgpool3d"), ("ZeroPadding1D", "zeropad1d"), ("Conv3DTranspose", "conv_transpose3d")],
 )  # fmt: skip
 def test_aliases_are_case_insensitive(name: str, kind: str) -> None:
     assert canonical_kind(name) == kind

@@ -91,7 +91,7 @@ def test_bad_option_value(kind: str, options: dict[str, Any], message: str) -> N
 
 # ------------------------------------------------- unknown kind / unknown option
 NAMES = [
-    ("kind-did-you-mean", "conv3d", {}, "unknown layer kind 'conv3d'; did you mean 'conv2d'?"),
+    ("kind-did-you-mean", "conv4d", {}, "unknown layer kind 'conv4d'; did you mean 'conv3d'?"),
     ("kind-missing-letter", "maxpol2d", {}, "unknown layer kind 'maxpol2d'; did you mean 'maxpool2d'?"),
     ("option-typo", "conv2d", {"filters": 8, "kernel": 3, "strid": 2},
      "conv2d has no option 'strid'; did you mean 'stride'?"),
@@ -314,8 +314,9 @@ BAD_SHAPES = [
     ("zero-dim", "224x0x3", "input shape '224x0x3' has '0' where a positive whole number was expected"),
     ("negative", "-3", "input shape '-3' has '-3' where a positive whole number was expected"),
     ("word", "abc", "input shape 'abc' has 'abc' where a positive whole number was expected"),
-    ("two-dims", "224x224",
-     "input shape '224x224' should be H×W×C like 224x224x3, or a feature count like 2048"),
+    ("five-dims", "2x16x112x112x3",
+     "input shape '2x16x112x112x3' should be H×W×C like 224x224x3 (L×C like 16000x1, "
+     "D×H×W×C like 16x112x112x3), or a feature count like 2048"),
 ]
 
 

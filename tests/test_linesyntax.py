@@ -79,6 +79,27 @@ READS = [
     ("split sizes=58,58", {"split": {"sizes": [58, 58]}}),
     ("depth_to_space 2", {"pixel_shuffle": {"factor": 2}}),
     ("pixel_unshuffle 4", {"pixel_unshuffle": {"factor": 4}}),
+    # 1-D and 3-D kinds (issue 14): per-axis values are lists of one or three
+    ("conv1d 128 k80 s4", {"conv1d": {"filters": 128, "kernel": 80, "stride": 4}}),
+    ("Conv3D 64 k3x7x7 s1x2x2 p1x3x3 bias=false", {"conv3d": {"filters": 64, "kernel": [3, 7, 7], "stride": [1, 2, 2], "padding": [1, 3, 3], "bias": False}}),
+    ("conv_transpose1d 8 k4 s2 p1", {"conv_transpose1d": {"filters": 8, "kernel": 4, "stride": 2, "padding": 1}}),
+    ("Conv3DTranspose 8 k2 s1x2x2", {"conv_transpose3d": {"filters": 8, "kernel": 2, "stride": [1, 2, 2]}}),
+    ("maxpool1d k4", {"maxpool1d": {"kernel": 4}}),
+    ("MaxPooling3D k1x3x3 s1x2x2 p0x1x1", {"maxpool3d": {"kernel": [1, 3, 3], "stride": [1, 2, 2], "padding": [0, 1, 1]}}),
+    ("AveragePooling1D k2 ceil_mode", {"avgpool1d": {"kernel": 2, "ceil_mode": True}}),
+    ("avgpool3d k2 count_include_pad=false", {"avgpool3d": {"kernel": 2, "count_include_pad": False}}),
+    ("adaptive_avgpool1d 1", {"adaptive_avgpool1d": {"output_size": 1}}),
+    ("adaptive_avgpool3d 1x7x7", {"adaptive_avgpool3d": {"output_size": [1, 7, 7]}}),
+    ("adaptive_maxpool1d 8", {"adaptive_maxpool1d": {"output_size": 8}}),
+    ("adaptive_maxpool3d 2", {"adaptive_maxpool3d": {"output_size": 2}}),
+    ("GlobalAveragePooling1D", "global_avgpool1d"),
+    ("global_avgpool3d keepdims", {"global_avgpool3d": {"keepdims": True}}),
+    ("GlobalMaxPooling1D", "global_maxpool1d"),
+    ("global_maxpool3d", "global_maxpool3d"),
+    ("ZeroPadding1D 1,2", {"zeropad1d": {"padding": [1, 2]}}),
+    ("zeropad3d 0,1,0,0,0,0", {"zeropad3d": {"padding": [0, 1, 0, 0, 0, 0]}}),
+    ("batchnorm1d", "batchnorm1d"),
+    ("batchnorm3d eps=0.001", {"batchnorm3d": {"eps": 0.001}}),
 ]  # fmt: skip
 
 

@@ -72,16 +72,16 @@ ERRORS = [
         "net.yaml:3:1: unknown key 'weights' in the architecture; expected one of: name, "
         "description, input, layout, params, blocks, layers, output, expect", "weights"),
     Bad("input-not-a-list", "input: 224\nlayers: [relu]\n",
-        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] or [features], got 224 (an int)", "224"),
+        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] ([L, C], [D, H, W, C]) or [features], got 224 (an int)", "224"),
     Bad("input-as-text", "input: 224x224x3\nlayers: [relu]\n",
-        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] or [features], "
+        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] ([L, C], [D, H, W, C]) or [features], "
         "got '224x224x3' (a str)", "224x224x3"),
-    Bad("input-two-sizes", "input: [224, 224]\nlayers: [relu]\n",
-        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] or [features], got 2 sizes, [224, 224]",
-        "[224, 224]"),
-    Bad("input-chw-two-sizes", "layout: chw\ninput: [3, 224]\nlayers: [relu]\n",
-        "net.yaml:2:8: input must be [C, H, W] like [3, 224, 224] or [features], got 2 sizes, [3, 224]",
-        "[3, 224]"),
+    Bad("input-five-sizes", "input: [2, 16, 112, 112, 3]\nlayers: [relu]\n",
+        "net.yaml:1:8: input must be [H, W, C] like [224, 224, 3] ([L, C], [D, H, W, C]) or [features], "
+        "got 5 sizes, [2, 16, 112, 112, 3]", "[2, 16, 112, 112, 3]"),
+    Bad("input-chw-five-sizes", "layout: chw\ninput: [3, 2, 16, 112, 112]\nlayers: [relu]\n",
+        "net.yaml:2:8: input must be [C, H, W] like [3, 224, 224] ([C, L], [C, D, H, W]) or [features], "
+        "got 5 sizes, [3, 2, 16, 112, 112]", "[3, 2, 16, 112, 112]"),
     Bad("input-zero", "input: [224, 0, 3]\nlayers: [relu]\n",
         "net.yaml:1:14: input sizes must be positive whole numbers, got 0 (an int)", "0, 3]"),
     Bad("layout-invalid", "input: [8, 8, 3]\nlayout: nchw\nlayers: [relu]\n",

@@ -104,7 +104,7 @@ REJECTED = [
     ("no-layers", "input: [8, 8, 3]\n", []),
     ("empty-layers", "input: [8, 8, 3]\nlayers: []\n", ["layers"]),
     ("unknown-top-level-key", "input: [8, 8, 3]\nlayers: [relu]\nouptut: relu\n", []),
-    ("input-of-two", "input: [8, 8]\nlayers: [relu]\n", ["input"]),
+    ("input-of-five", "input: [2, 8, 8, 8, 3]\nlayers: [relu]\n", ["input"]),
     ("input-zero", "input: [0, 8, 3]\nlayers: [relu]\n", ["input", 0]),
     ("layout-nchw", "input: [8, 8, 3]\nlayout: nchw\nlayers: [relu]\n", ["layout"]),
     ("unknown-option", "input: [8, 8, 3]\nlayers: [conv2d: {filters: 8, kernel: 3, strid: 2}]\n", ["layers", 0, "conv2d"]),

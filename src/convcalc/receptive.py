@@ -74,6 +74,11 @@ most input pixels any one output actually sees.
 
 Layers reached only through vectors (after ``flatten`` or global pooling)
 have one position per axis whose field holds the whole map it came from.
+
+**Any spatial rank.** The recurrence runs along each spatial axis of the
+model input on its own: L for a 1-D network, H and W for 2-D, D, H and W
+for 3-D. A :class:`Field` holds one :class:`FieldAxis` per axis (``.h`` and
+``.w`` name the 2-D ones); its JSON keys are the axis names in lower case.
 """
 
 from __future__ import annotations
@@ -86,7 +91,9 @@ from typing import Any, NamedTuple
 from .errors import ShapeError
 from .layers.geometry import IDENTITY, AxisStep, Span, fraction_text, positions
 from .layers.geometry import operand as _operand
+from .layers.window import AXES, axis_unit
 from .model import INPUT, Summary
+from .shapes import Shape
 
 __all__ = ["Field", "FieldAxis", "explain_field", "field_pixels", "fraction_text", "receptive_fields"]
 
@@ -165,22 +172,42 @@ class FieldAxis(NamedTuple):
 
 
 class Field(NamedTuple):
-    """One layer's receptive field, per axis, and whether its merge is aligned."""
+    """One layer's receptive field, per spatial axis, and whether its merge is aligned."""
 
-    h: FieldAxis
-    w: FieldAxis
+    axes: tuple[FieldAxis, ...]
+    """One per spatial axis of the model input: (L,), (H, W) or (D, H, W)."""
     aligned: bool = True
     """False when a merge joins fields with different jumps or centres."""
     warning: str | None = None
     """Why the merge is not aligned, naming its inputs; None otherwise."""
 
     @property
-    def axes(self) -> tuple[FieldAxis, FieldAxis]:
-        return self.h, self.w
+    def names(self) -> str:
+        """The axes' names: 'L', 'HW' or 'DHW'."""
+        return AXES[len(self.axes)]
+
+    def along(self, name: str) -> FieldAxis:
+        """The field along the axis called ``name`` ('D', 'H', 'W' or 'L')."""
+        if name not in self.names:
+            raise AttributeError(f"a field along {', '.join(self.names)} has no {name} axis")
+        return self.axes[self.names.index(name)]
+
+    @property
+    def h(self) -> FieldAxis:
+        return self.along("H")
+
+    @property
+    def w(self) -> FieldAxis:
+        return self.along("W")
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain values for JSON: ``{"h": {...}, "w": {...}, "aligned", "warning"}``."""
-        return {"h": self.h.as_dict(), "w": self.w.as_dict(), "aligned": self.aligned, "warning": self.warning}
+        """Plain values for JSON: ``{"h": {...}, "w": {...}, "aligned", "warning"}``
+        (``"l"``, or ``"d"``, ``"h"``, ``"w"`` for 1-D and 3-D networks)."""
+        return {
+            **{name.lower(): axis.as_dict() for name, axis in zip(self.names, self.axes)},
+            "aligned": self.aligned,
+            "warning": self.warning,
+        }
 
 
 def _apply(step: AxisStep, f: FieldAxis, positions: int) -> FieldAxis:
@@ -214,10 +241,10 @@ def _merge(fields: list[FieldAxis], positions: int) -> FieldAxis:
     return FieldAxis(high - low + 1, jump, (low + high) / 2, positions, fields[0].input)
 
 
-def _misaligned(names: list[str], fields: list[tuple[FieldAxis, FieldAxis]], positions: tuple[int, int]) -> str | None:
+def _misaligned(names: list[str], fields: list[tuple[FieldAxis, ...]], positions: tuple[int, ...]) -> str | None:
     """Each axis on which the non-broadcast inputs' jumps or centres differ."""
     parts = []
-    for axis, label in enumerate("HW"):
+    for axis, label in enumerate(AXES[len(positions)]):
         moving = [(n, f[axis]) for n, f in zip(names, fields) if not (f[axis].positions == 1 and positions[axis] > 1)]
         if len({f.jump for _, f in moving}) > 1 or len({f.start for _, f in moving}) > 1:
             shown = "; ".join(f"{n!r} jump {fraction_text(f.jump)}, start {fraction_text(f.start)}" for n, f in moving)
@@ -240,19 +267,19 @@ def receptive_fields(summary: Summary) -> list[Field]:
     ['3', '4', '8']
     """
     model = summary.model
-    if not model.input.is_map:
+    if model.input.rank == 1:
         raise ShapeError(
             f"receptive fields need an H×W×C model input; {model.name!r} takes {model.input.describe()}"
         )
-    h, w = model.input.hw
-    source = Field(FieldAxis(Q(1), Q(1), Q(0), h, h), FieldAxis(Q(1), Q(1), Q(0), w, w))
+    rank = model.input.spatial_rank
+    source = _input_field(model.input)
     fields: list[Field] = []
     for row in summary.rows:
         node = row.node
         inputs = [source if i == INPUT else fields[i] for i in node.inputs]
-        counts = positions(row.result.output)
+        counts = _counts(row, rank)
         if node.spec.merges:
-            merged = tuple(_merge([f.axes[a] for f in inputs], counts[a]) for a in range(2))
+            merged = tuple(_merge([f.axes[a] for f in inputs], counts[a]) for a in range(rank))
             names = [model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
             why = _misaligned(names, [f.axes for f in inputs], counts)
             warning = None
@@ -261,18 +288,45 @@ def receptive_fields(summary: Summary) -> list[Field]:
                     f"layer {node.name!r} ({node.spec.kind}) merges fields that are not aligned {why}: "
                     "one output position mixes features centred on different input pixels"
                 )
-            fields.append(Field(merged[0], merged[1], why is None, warning))
+            fields.append(Field(merged, why is None, warning))
         else:
-            steps = node.spec.field_steps(row.inputs[0], row.result.output)
-            fields.append(Field(*(_apply(s, f, n) for s, f, n in zip(steps, inputs[0].axes, counts))))
+            steps = _steps(row, rank)
+            fields.append(Field(tuple(_apply(s, f, n) for s, f, n in zip(steps, inputs[0].axes, counts))))
     return fields
+
+
+def _rank_change(row: Any, shape: Shape, rank: int) -> ShapeError:
+    node = row.node
+    return ShapeError(
+        f"receptive fields cannot follow layer {node.name!r} ({node.spec.kind}): "
+        f"{shape.describe()} has {shape.spatial_rank} spatial axes where the model input has {rank}"
+    )
+
+
+def _counts(row: Any, rank: int) -> tuple[int, ...]:
+    """Positions along each axis of the layer's output (1 each for a vector)."""
+    out = row.result.output
+    if out.rank > 1 and out.spatial_rank != rank:
+        raise _rank_change(row, out, rank)
+    return positions(out, rank)
+
+
+def _steps(row: Any, rank: int) -> tuple[AxisStep, ...]:
+    """The layer's equivalent window per axis; a vector input keeps every field."""
+    x = row.inputs[0]
+    if x.rank == 1:
+        return (IDENTITY,) * rank
+    if x.spatial_rank != rank:
+        raise _rank_change(row, x, rank)
+    return row.node.spec.field_steps(x, row.result.output)
 
 
 # ------------------------------------------------------------ exact pixels
 
 
-def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0)) -> tuple[Span | None, Span | None]:
-    """The first and last input row, and column, that one output can depend on.
+def field_pixels(summary: Summary, index: int, position: tuple[int, ...] | None = None) -> tuple[Span | None, ...]:
+    """The first and last input row, and column, that one output can depend on
+    (one span per spatial axis: L; H, W; or D, H, W).
 
     Unlike :meth:`FieldAxis.extent`, which cuts the affine bound
     ``start + i·j ± (r − 1)/2`` to the input, this follows the output's
@@ -283,8 +337,9 @@ def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0
     convolutions and resampling, and for the rows ``zeropad2d`` adds (None:
     they read no input). The axes are independent: the output's pixels are
     the rows × the columns, none at all when either is None. ``position``
-    is ``(row, column)`` of layer ``index``'s output, ``(0, 0)`` for a
-    vector. Costs one pass over the layers before ``index``.
+    is ``(row, column)`` of layer ``index``'s output (one index per axis),
+    all zeros by default and for a vector. Costs one pass over the layers
+    before ``index``.
 
     >>> from convcalc.loader import parse_model
     >>> from convcalc.model import analyse
@@ -295,14 +350,24 @@ def field_pixels(summary: Summary, index: int, position: tuple[int, int] = (0, 0
     (0, 3)
     """
     row = summary.rows[index]
-    counts = positions(row.result.output)
-    for p, n, label in zip(position, counts, ("row", "column")):
+    rank = summary.model.input.spatial_rank if summary.model.input.rank > 1 else 2
+    counts = _counts(row, rank)
+    position = (0,) * rank if position is None else tuple(position)
+    names = AXES[rank]
+    if len(position) != rank:
+        raise ShapeError(f"give one output position per axis ({', '.join(names)}), got {len(position)}")
+    for p, n, axis in zip(position, counts, names):
         if not 0 <= p < n:
             raise ShapeError(
-                f"output {label} {p} is outside the {counts[0]}×{counts[1]} positions "
+                f"output {_label(axis)} {p} is outside the {'×'.join(map(str, counts))} positions "
                 f"of layer {row.node.name!r}; use 0 to {n - 1}"
             )
-    return _pixels(summary, index, position[0], 0), _pixels(summary, index, position[1], 1)
+    return tuple(_pixels(summary, index, p, axis) for axis, p in enumerate(position))
+
+
+def _label(axis: str) -> str:
+    """'row', 'column', 'plane' or 'position', as in the 2-D messages."""
+    return axis_unit(axis)
 
 
 def _pixels(summary: Summary, index: int, p: int, axis: int) -> Span | None:
@@ -346,46 +411,51 @@ def explain_field(summary: Summary, index: int, fields: Sequence[Field] | None =
     row = summary.rows[index]
     node = row.node
     field = fields[index]
-    source = _input_field(summary)
+    names_ = field.names
+    source = _input_field(summary.model.input)
     inputs = [source if i == INPUT else fields[i] for i in node.inputs]
     lines: list[str]
     if node.spec.merges:
         names = [summary.model.nodes[i].name if i != INPUT else "input" for i in node.inputs]
         lines = []
-        for a, label in enumerate("HW"):
+        for a, label in enumerate(names_):
             parts = ", ".join(f"{n!r} {f.axes[a].text()}" for n, f in zip(names, inputs))
             lines.append(f"{label}: union of the inputs' fields: {parts} → {field.axes[a].text()}")
         if field.warning:
             lines.append(f"warning: {field.warning}")
     else:
-        steps = node.spec.field_steps(row.inputs[0], row.result.output)
+        steps = _steps(row, len(names_))
         unchanged = (
             f"{node.spec.kind} acts on each position alone"
-            if row.inputs[0].is_map
+            if row.inputs[0].rank > 1
             else f"{node.spec.kind} on a vector: each feature already sees the whole map it came from"
         )
         per_axis = [
             _step_lines(s, f) if s is not IDENTITY else [f"field unchanged: {f.text()} ({unchanged})"]
             for s, f in zip(steps, inputs[0].axes)
         ]
-        if per_axis[0] == per_axis[1]:
-            lines = [f"H, W: {per_axis[0][0]}", *(f"   {line}" for line in per_axis[0][1:])]
+        if all(body == per_axis[0] for body in per_axis):
+            lines = [f"{', '.join(names_)}: {per_axis[0][0]}", *(f"   {line}" for line in per_axis[0][1:])]
         else:
             lines = []
-            for label, body in zip("HW", per_axis):
+            for label, body in zip(names_, per_axis):
                 lines += [f"{label}: {body[0]}", *(f"   {line}" for line in body[1:])]
-    h, w = field.axes
+    axes = field.axes
+
+    def across(values: Any) -> str:
+        return "×".join(map(str, values))
+
     lines.append(
-        f"field {fraction_text(h.size)}×{fraction_text(w.size)}, jump {fraction_text(h.jump)}×{fraction_text(w.jump)}, "
-        f"effective padding {fraction_text(h.padding)}×{fraction_text(w.padding)}; "
-        f"inside the {h.input}×{w.input} input: at most {h.clipped}×{w.clipped}"
+        f"field {across(fraction_text(a.size) for a in axes)}, jump {across(fraction_text(a.jump) for a in axes)}, "
+        f"effective padding {across(fraction_text(a.padding) for a in axes)}; "
+        f"inside the {across(a.input for a in axes)} input: at most {across(a.clipped for a in axes)}"
     )
     return lines
 
 
-def _input_field(summary: Summary) -> Field:
-    h, w = summary.model.input.hw
-    return Field(FieldAxis(Q(1), Q(1), Q(0), h, h), FieldAxis(Q(1), Q(1), Q(0), w, w))
+def _input_field(shape: Shape) -> Field:
+    """The model input's own field: each pixel sees itself."""
+    return Field(tuple(FieldAxis(Q(1), Q(1), Q(0), n, n) for n in shape.spatial))
 
 
 def _step_lines(step: AxisStep, f: FieldAxis) -> list[str]:

@@ -90,6 +90,45 @@ def build_schema() -> dict[str, Any]:
     return schema
 
 
+def _per_axis_definitions() -> dict[str, Any]:
+    """The 1-D and 3-D counterparts of ``pair``, ``pixels`` and ``padding``."""
+    expr = {"$ref": "#/definitions/expression"}
+    found: dict[str, Any] = {}
+    for rank, name, axes, sides in ((1, "single", "[l]", "[before, after]"), (3, "triple", "[d, h, w]", "[front, back, top, bottom, left, right]")):
+        for prefix, minimum, item in (("", 1, "positive_int"), ("non_negative_", 0, "non_negative_int")):
+            found[prefix + name] = {
+                "description": f"A {'positive whole number' if minimum else 'whole number ≥ 0'}, or {axes}.",
+                "anyOf": [
+                    {"type": "integer", "minimum": minimum},
+                    {"type": "array", "items": {"$ref": f"#/definitions/{item}"}, "minItems": rank, "maxItems": rank},
+                    expr,
+                ],
+            }
+        lengths = (1, 2) if rank == 1 else (1, 3, 6)
+        found[f"pixels{rank}d"] = {
+            "description": f"Zero padding: p for all sides{', ' + axes if rank > 1 else ''}, or {sides}.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {
+                    "type": "array",
+                    "items": {"$ref": "#/definitions/non_negative_int"},
+                    "minItems": 1,
+                    "maxItems": lengths[-1],
+                    **({"not": {"minItems": 2, "maxItems": 2}} if rank == 3 else {}),
+                },
+                expr,
+            ],
+        }
+        found[f"padding{rank}d"] = {
+            "description": f"Zero padding: p{', ' + axes if rank > 1 else ''}, {sides}, 'same' (TensorFlow) or 'valid' (none).",
+            "anyOf": [
+                {"$ref": f"#/definitions/pixels{rank}d"},
+                {"type": "string", "pattern": "^\\s*([sS][aA][mM][eE]|[vV][aA][lL][iI][dD])\\s*$"},
+            ],
+        }
+    return found
+
+
 def BASE_TEMPLATE(
     NO_OPTIONS: list[str], RESERVED: list[str], ENTRIES: dict[str, Any]
 ) -> dict[str, Any]:
@@ -109,15 +148,16 @@ def BASE_TEMPLATE(
             },
             "description": {"description": "One line shown with the report.", "type": "string"},
             "input": {
-                "description": "[H, W, C] ([C, H, W] with layout: chw), or [features].",
+                "description": "[H, W, C] ([C, H, W] with layout: chw), [L, C], [D, H, W, C], "
+                "or [features].",
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1},
                 "minItems": 1,
-                "maxItems": 3,
-                "not": {"minItems": 2, "maxItems": 2},
+                "maxItems": 4,
             },
             "layout": {
-                "description": "The order of input: hwc (default) or chw.",
+                "description": "The order of input: hwc (default, channels last) or chw "
+                "(channels first: [C, L], [C, H, W], [C, D, H, W]).",
                 "enum": ["hwc", "chw"],
             },
             "params": {
@@ -153,8 +193,7 @@ def BASE_TEMPLATE(
                         "type": "array",
                         "items": {"type": "integer", "minimum": 1},
                         "minItems": 1,
-                        "maxItems": 3,
-                        "not": {"minItems": 2, "maxItems": 2},
+                        "maxItems": 4,
                         "description": "The model's output shape, e.g. [1000] or [56, 56, 64].",
                     },
                     "params": {
@@ -180,8 +219,7 @@ def BASE_TEMPLATE(
                                     "type": "array",
                                     "items": {"type": "integer", "minimum": 1},
                                     "minItems": 1,
-                                    "maxItems": 3,
-                                    "not": {"minItems": 2, "maxItems": 2},
+                                    "maxItems": 4,
                                 },
                                 "params": {"type": "integer", "minimum": 0},
                                 "trainable": {"type": "integer", "minimum": 0},
@@ -232,6 +270,7 @@ def BASE_TEMPLATE(
                     {"$ref": "#/definitions/expression"},
                 ],
             },
+            **_per_axis_definitions(),
             "pixels": {
                 "description": "Zero padding: p for all sides, [h, w], or [top, bottom, "
                 "left, right].",

@@ -167,7 +167,7 @@ def _chosen_columns(summary: Any, columns: str | None) -> tuple[tuple[str, ...] 
             raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(known)}")
     optional = [n for n in dict.fromkeys(names) if n in COLUMNS]
     if any(n != "mem" for n in optional) and not summary.model.input.is_map:
-        raise InputError("receptive-field columns need an H×W×C input; this network's input is a vector")
+        raise InputError(f"receptive-field columns need an H×W×C input; this network's input is {summary.model.input.describe()}")
     table = tuple(n for n in dict.fromkeys(names) if n in TABLE_COLUMNS)
     return (table or None), extra_columns(summary, optional)
 
@@ -198,7 +198,7 @@ def _explain_model_layer(summary: Any, name: str) -> None:
         close = get_close_matches(name, [*names, *last_of_group], n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise InputError(f"--explain {name!r}: no layer or block has that name{hint}")
-    if summary.model.input.is_map:
+    if summary.model.input.rank > 1:  # a map of any spatial rank: one field per axis
         from ..receptive import explain_field
 
         lines.append("receptive field:")

@@ -41,7 +41,7 @@ __all__ = [
     "spec_class",
 ]
 
-MODULES = ("conv", "pool", "resample", "norm", "elementwise", "merge", "dense", "channels")
+MODULES = ("conv", "pool", "resample", "norm", "elementwise", "merge", "dense", "channels", "nd")
 """The modules that hold kinds, in the order ``--help`` lists them."""
 
 KINDS: tuple[str, ...] = tuple(_LOCATIONS)

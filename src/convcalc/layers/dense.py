@@ -61,7 +61,7 @@ class Dense(Pointwise, LayerSpec):
 
 @dataclass(frozen=True, slots=True)
 class Flatten(WholeMap, LayerSpec):
-    """H×W×C → H·W·C features (7·7·512 = 25,088)."""
+    """H×W×C (or L×C, D×H×W×C) → H·W·C features (7·7·512 = 25,088)."""
 
     kind = "flatten"
     is_view = True
@@ -83,20 +83,20 @@ def _target(name: str, value: Any) -> tuple[int, ...]:
         value = [value]
     if (
         isinstance(value, (list, tuple))
-        and 1 <= len(value) <= 3
+        and 1 <= len(value) <= 4
         and all(isinstance(v, int) and not isinstance(v, bool) and (v >= 1 or v == -1) for v in value)
         and list(value).count(-1) <= 1
     ):
         return tuple(value)
     raise SpecError(
-        f"{name} must be 1 to 3 positive whole numbers, channels last, one of which may be -1 (got {given!r})",
+        f"{name} must be 1 to 4 positive whole numbers, channels last, one of which may be -1 (got {given!r})",
         option=name,
     )
 
 
 _target.schema = {  # type: ignore[attr-defined]
     "anyOf": [
-        {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": -1, "not": {"const": 0}}, EXPR]}, "minItems": 1, "maxItems": 3},
+        {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": -1, "not": {"const": 0}}, EXPR]}, "minItems": 1, "maxItems": 4},
         {"type": "integer", "minimum": 1},
         EXPR,
     ]
@@ -128,12 +128,6 @@ class Reshape(WholeMap, LayerSpec):
             raise ShapeError(
                 f"reshape cannot fit {x.describe()} ({x.size:,} numbers) into {self._text()} "
                 f"({known:,} numbers); the sizes must match",
-                option="shape",
-            )
-        if len(dims) == 2:
-            raise ShapeError(
-                f"reshape to {self._text()} gives a rank-2 tensor, which convcalc cannot follow; "
-                "give H×W×C or a feature count",
                 option="shape",
             )
         return LayerResult(Shape(tuple(dims)))

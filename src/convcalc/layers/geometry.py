@@ -3,14 +3,18 @@
 Receptive fields (:mod:`convcalc.receptive`), ``--explain LAYER``, ``solve``
 and check's dropped-pixel rule all ask the kind, never a table of kinds:
 
-* :meth:`field_steps` — the layer as an *equivalent window* along H and W,
-  an :class:`AxisStep`: output ``o`` reads layer-input positions
+* :meth:`field_steps` — the layer as an *equivalent window* along each
+  spatial axis (L; H and W; D, H and W), an :class:`AxisStep`: output ``o`` reads layer-input positions
   ``o·stride − offset … o·stride − offset + reach``;
 * :meth:`taps` — the exact first and last input positions that a run of
   output positions reads (None when they read only padding);
-* :meth:`trailing_padding` — how many of the output's last rows and columns
-  are zero padding a ``zeropad2d`` added (so a later rounding that drops them
-  loses no input).
+* :meth:`trailing_padding` — how many of the output's last positions along
+  each axis are zero padding a ``zeropad2d`` (``zeropad1d``, ``zeropad3d``)
+  added (so a later rounding that drops them loses no input).
+
+A vector has no spatial axes; the rules answer for it as a 2-D kind always
+has, with two identity steps, and :mod:`convcalc.receptive` reads them as
+"unchanged" along however many axes the model input has.
 
 Three mixins give the common answers, and a kind takes one on purpose:
 :class:`Pointwise` (each position alone: activations, norms, ``dense`` on a
@@ -117,9 +121,19 @@ def transposed_taps(a: int, b: int, k: int, s: int, d: int, p: int, n: int) -> S
     return None if low is None or high is None else (low, high)
 
 
-def positions(shape: Shape) -> tuple[int, int]:
-    """Positions along H and W: the map's size, or 1 × 1 for a vector."""
-    return shape.hw if shape.is_map else (1, 1)
+def positions(shape: Shape, rank: int = 2) -> tuple[int, ...]:
+    """Positions along each spatial axis: the map's size, or 1 per axis
+    (``rank`` of them) for a vector."""
+    return shape.spatial if shape.rank > 1 else (1,) * rank
+
+
+def _along(shape: Shape, axis: int) -> int:
+    """Positions along one axis: 1 for a vector."""
+    return shape.spatial[axis] if axis < shape.spatial_rank else 1
+
+
+def _identities(x: Shape) -> tuple[AxisStep, ...]:
+    return (IDENTITY,) * (x.spatial_rank if x.rank > 1 else 2)
 
 
 class Pointwise:
@@ -128,13 +142,13 @@ class Pointwise:
     __slots__ = ()
     merges: ClassVar[bool] = False
 
-    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
-        return IDENTITY, IDENTITY
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, ...]:
+        return _identities(x)
 
     def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
         return span
 
-    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
+    def trailing_padding(self, before: tuple[int, ...]) -> tuple[int, ...]:
         return before
 
 
@@ -146,20 +160,20 @@ class WholeMap:
     reads_as: ClassVar[str | None] = None
     """How --explain names the operation; the kind by default."""
 
-    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
-        if not x.is_map:  # a vector: each feature already sees its whole map
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, ...]:
+        if x.rank == 1:  # a vector: each feature already sees its whole map
             return IDENTITY, IDENTITY
         what = self.reads_as or self.kind  # type: ignore[attr-defined]
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             AxisStep(Q(n - 1), Q(n), Q(0), f"{what} reads the whole {n}-pixel axis: e = {n} − 1 = {n - 1}")
-            for n in x.hw
+            for n in x.spatial
         )
 
     def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
-        return (0, positions(x)[axis] - 1) if x.is_map else span
+        return (0, _along(x, axis) - 1) if x.rank > 1 else span
 
-    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
-        return (0, 0)
+    def trailing_padding(self, before: tuple[int, ...]) -> tuple[int, ...]:
+        return (0,) * len(before)
 
 
 class Merge:
@@ -172,11 +186,11 @@ class Merge:
     __slots__ = ()
     merges: ClassVar[bool] = True
 
-    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
-        return IDENTITY, IDENTITY  # per input; receptive fields take the union
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, ...]:
+        return _identities(x)  # per input; receptive fields take the union
 
     def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
-        return (0, 0) if positions(x)[axis] == 1 and positions(out)[axis] > 1 else span
+        return (0, 0) if _along(x, axis) == 1 and _along(out, axis) > 1 else span
 
-    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
-        return (0, 0)
+    def trailing_padding(self, before: tuple[int, ...]) -> tuple[int, ...]:
+        return (0,) * len(before)

@@ -23,7 +23,7 @@ from .base import LayerResult, LayerSpec, option
 from .geometry import Pointwise
 from .options import EXPR, flag, optional, positive_number, whole
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm", "LayerNorm", "Normalization"]
+__all__ = ["BatchNorm2d", "GroupNorm", "InstanceNorm", "LayerNorm", "Normalization"]
 
 
 def _momentum(name: str, value: Any) -> float:
@@ -112,36 +112,6 @@ class BatchNorm2d(_BatchNorm):
     momentum: float | None = _bn_momentum
     scale: bool = option(flag, True, "learn γ (Keras' scale; false trains only β)")
     center: bool = option(flag, True, "learn β (Keras' center; false trains only γ)")
-
-
-@dataclass(frozen=True, slots=True)
-class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of an L×C map or of F features (PyTorch's BatchNorm1d)."""
-
-    kind = "batchnorm1d"
-    affine: bool = _affine
-    eps: float = option(positive_number, 1e-5, _EPS_DOC)
-    momentum: float | None = _bn_momentum
-
-    def check(self, x: Shape) -> None:
-        if x.rank > 2:
-            raise ShapeError(
-                f"batchnorm1d takes an L×C map (1 spatial axis) or a vector of features, "
-                f"got a {x.format()} map ({x.spatial_rank} spatial axes)"
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class BatchNorm3d(_BatchNorm):
-    """Batch normalisation of a D×H×W×C map (PyTorch's BatchNorm3d)."""
-
-    kind = "batchnorm3d"
-    affine: bool = _affine
-    eps: float = option(positive_number, 1e-5, _EPS_DOC)
-    momentum: float | None = _bn_momentum
-
-    def check(self, x: Shape) -> None:
-        x.require_spatial(self.kind, 3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Pooling: windowed max/average, adaptive and global pooling.
+"""Pooling: windowed max/average, adaptive and global pooling (their 1-D and 3-D
+kinds are in :mod:`.nd`).
 
 Windowed pooling follows PyTorch (stride defaults to the kernel; ``ceil_mode``
 rounds up but drops a last window that would start in the right padding;
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
+from math import gcd, prod
+from typing import ClassVar
 
 from ..errors import SpecError
 from ..shapes import Shape
@@ -18,7 +20,7 @@ from .base import LayerResult, LayerSpec, option
 from .conv import _windows
 from .geometry import AxisStep, Span, WholeMap, fraction_text, operand
 from .options import Padding, flag, optional, padding, pair
-from .window import Sliding, Window, window_lines
+from .window import AXES, Sliding, Window, window_lines
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -37,6 +39,7 @@ class _Windowed(Sliding, LayerSpec):
 
     __slots__ = ()
     pools = True
+    rank: ClassVar[int] = 2
 
     def validate(self) -> None:
         p = self.padding  # type: ignore[attr-defined]
@@ -47,8 +50,12 @@ class _Windowed(Sliding, LayerSpec):
                     option="ceil_mode",
                 )
             return
-        kh, kw = self.kernel  # type: ignore[attr-defined]
-        for pad, k, axis in ((p.top, kh, "H"), (p.bottom, kh, "H"), (p.left, kw, "W"), (p.right, kw, "W")):
+        sides = [
+            (pad, k, axis)
+            for (before, after), k, axis in zip(p.pads(), self.kernel, AXES[self.rank])  # type: ignore[attr-defined]
+            for pad in (before, after)
+        ]
+        for pad, k, axis in sides:
             if pad > k // 2:
                 raise SpecError(
                     f"padding {pad} along {axis} is more than half the kernel {k}; "
@@ -57,24 +64,23 @@ class _Windowed(Sliding, LayerSpec):
                 )
 
     @property
-    def strides(self) -> tuple[int, int]:
+    def strides(self) -> tuple[int, ...]:
         return self.stride or self.kernel  # type: ignore[attr-defined]
 
-    def windows(self, x: Shape) -> tuple[Window, Window]:
-        hw = x.require_map(self.kind).hw
+    def windows(self, x: Shape) -> tuple[Window, ...]:
+        sizes = x.require_spatial(self.kind, self.rank).spatial
         return _windows(
             self.kernel,  # type: ignore[attr-defined]
             self.strides,
-            getattr(self, "dilation", (1, 1)),
+            getattr(self, "dilation", (1,) * self.rank),
             self.padding,  # type: ignore[attr-defined]
-            hw,
+            sizes,
             self.ceil_mode,  # type: ignore[attr-defined]
         )
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        wh, ww = self.windows(x)
-        return LayerResult(Shape.of(wh.out, ww.out, x.channels))
+        return LayerResult(Shape((*(w.out for w in self.windows(x)), x.channels)))
 
     def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
         return [*window_lines(self.windows(inputs[0]), self.padding.mode), _NO_COUNTS]  # type: ignore[attr-defined]
@@ -82,9 +88,7 @@ class _Windowed(Sliding, LayerSpec):
     def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         """The padded copy (with a stride more for ceil_mode) and, for the
         average, its mask."""
-        wh, ww = self.windows(inputs[0])
-        s = self.strides
-        cells = (wh.padded + s[0]) * (ww.padded + s[1])
+        cells = prod(w.padded + s for w, s in zip(self.windows(inputs[0]), self.strides))
         return cells * inputs[0].channels + cells
 
 
@@ -124,16 +128,16 @@ class _Adaptive(LayerSpec):
     __slots__ = ()
     merges = False
     positional = "output_size"
+    rank: ClassVar[int] = 2
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        x.require_map(self.kind)
-        h, w = self.output_size  # type: ignore[attr-defined]
-        return LayerResult(Shape.of(h, w, x.channels))
+        x.require_spatial(self.kind, self.rank)
+        return LayerResult(Shape((*self.output_size, x.channels)))  # type: ignore[attr-defined]
 
-    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, ...]:
         steps = []
-        for size, n in zip(x.hw, self.output_size):  # type: ignore[attr-defined]
+        for size, n in zip(x.spatial, self.output_size):  # type: ignore[attr-defined]
             a = Fraction(size, n)
             slack = 1 - Fraction(gcd(size, n), n)
             steps.append(
@@ -146,24 +150,25 @@ class _Adaptive(LayerSpec):
                     f"e = {operand(a)} − 1 + 2·{operand(slack)} = {fraction_text(a - 1 + 2 * slack)}",
                 )
             )
-        return steps[0], steps[1]
+        return tuple(steps)
 
     def taps(self, x: Shape, out: Shape, axis: int, span: Span) -> Span | None:
-        n, m = x.hw[axis], self.output_size[axis]  # type: ignore[attr-defined]
+        n, m = x.spatial[axis], self.output_size[axis]  # type: ignore[attr-defined]
         a, b = span
         return (a * n) // m, -(-(b + 1) * n // m) - 1
 
-    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
-        return (0, 0)
+    def trailing_padding(self, before: tuple[int, ...]) -> tuple[int, ...]:
+        return (0,) * len(before)
 
     def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
-        (h, w), (oh, ow) = inputs[0].hw, self.output_size  # type: ignore[attr-defined]
-        return [f"output size fixed at {oh}×{ow}, windows adapt to {h}×{w}"]
+        size = "×".join(map(str, self.output_size))  # type: ignore[attr-defined]
+        given = "×".join(map(str, inputs[0].spatial))
+        return [f"output size fixed at {size}, windows adapt to {given}"]
 
     def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
-        """The H-reduced intermediate, pieces and concatenation."""
+        """The intermediate reduced along the first axis, pieces and concatenation."""
         x = inputs[0]
-        return 2 * self.output_size[0] * x.dims[1] * x.channels + output.size  # type: ignore[attr-defined]
+        return 2 * self.output_size[0] * prod(x.spatial[1:]) * x.channels + output.size  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,15 +192,16 @@ class AdaptiveMaxPool2d(_Adaptive):
 class _Global(WholeMap, LayerSpec):
     __slots__ = ()
     reads_as = "global pooling"
+    rank: ClassVar[int] = 2
 
     def infer(self, *inputs: Shape) -> LayerResult:
         (x,) = inputs
-        c = x.require_map(self.kind).channels
-        return LayerResult(Shape.of(1, 1, c) if self.keepdims else Shape.of(c))  # type: ignore[attr-defined]
+        c = x.require_spatial(self.kind, self.rank).channels
+        return LayerResult(Shape((*(1,) * self.rank, c)) if self.keepdims else Shape.of(c))  # type: ignore[attr-defined]
 
     def explain(self, inputs: tuple[Shape, ...], result: LayerResult) -> list[str]:
-        h, w = inputs[0].hw
-        return [f"reduces {h}×{w} to one value per channel: {result.output.format()}"]
+        given = "×".join(map(str, inputs[0].spatial))
+        return [f"reduces {given} to one value per channel: {result.output.format()}"]
 
     def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         return 0  # NumPy reduces in one pass into the output
@@ -220,3 +226,5 @@ class GlobalMaxPool2d(_Global):
     kind = "global_maxpool2d"
     aliases = ("gmp", "GlobalMaxPooling2D", "GlobalMaxPool2D")
     keepdims: bool = _keepdims
+
+

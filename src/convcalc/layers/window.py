@@ -28,7 +28,18 @@ from .geometry import AxisStep, Span, window_taps
 if TYPE_CHECKING:
     from ..shapes import Shape
 
-__all__ = ["Sliding", "Window", "decimal", "same_padding", "signed", "window_lines"]
+__all__ = ["AXES", "Sliding", "Window", "axis_unit", "decimal", "same_padding", "signed", "window_lines"]
+
+AXES = {1: "L", 2: "HW", 3: "DHW"}
+"""The spatial axes' names by spatial rank: length; height and width; depth too."""
+
+_UNITS = {"L": "position", "D": "plane", "H": "row", "W": "column"}
+
+
+def axis_unit(axis: str) -> str:
+    """What one step along an axis is called in messages: 'row' along H,
+    'column' along W, 'plane' along D, 'position' along L."""
+    return _UNITS.get(axis, "position")
 
 
 def same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
@@ -48,7 +59,7 @@ class Window(NamedTuple):
     """A kernel sliding along one axis of length ``size``."""
 
     axis: str
-    """'H' or 'W', for messages."""
+    """'H' or 'W' ('L' in 1-D, 'D' in 3-D), for messages."""
     size: int
     kernel: int
     stride: int
@@ -127,15 +138,15 @@ class Window(NamedTuple):
 
 class Sliding:
     """Geometry of a kind that slides a window (convolution, pooling): the
-    kind defines ``windows(x)``, one :class:`Window` per axis."""
+    kind defines ``windows(x)``, one :class:`Window` per spatial axis."""
 
     __slots__ = ()
     merges: ClassVar[bool] = False
 
-    def windows(self, x: Shape) -> tuple[Window, Window]:  # pragma: no cover - each kind's own
+    def windows(self, x: Shape) -> tuple[Window, ...]:  # pragma: no cover - each kind's own
         raise NotImplementedError
 
-    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, AxisStep]:
+    def field_steps(self, x: Shape, out: Shape) -> tuple[AxisStep, ...]:
         return tuple(  # type: ignore[return-value]
             AxisStep(
                 Fraction(w.dilation * (w.kernel - 1)),
@@ -153,14 +164,14 @@ class Sliding:
         w = self.windows(x)[axis]
         return window_taps(span[0], span[1], w.kernel, w.stride, w.dilation, w.pad_before, w.size)
 
-    def trailing_padding(self, before: tuple[int, int]) -> tuple[int, int]:
-        return (0, 0)
+    def trailing_padding(self, before: tuple[int, ...]) -> tuple[int, ...]:
+        return (0,) * len(before)
 
 
 # ------------------------------------------------------------ explain text
 
 
-def window_lines(windows: tuple[Window, Window], mode: str) -> list[str]:
+def window_lines(windows: tuple[Window, ...], mode: str) -> list[str]:
     lines = []
     for w in windows:
         if mode == "same":
@@ -205,7 +216,7 @@ def _window_formula(w: Window) -> str:
 
 
 def _window_notes(w: Window) -> list[str]:
-    unit = "row" if w.axis == "H" else "column"
+    unit = axis_unit(w.axis)
     notes = []
     if w.dilation > 1:
         notes.append(f"dilation {w.dilation} spreads the {w.kernel}-tap kernel over {w.span} {unit}s")
