@@ -245,6 +245,28 @@ KIND_ROWS = {
     "multiply": ("56x56x64 --with 1x1x64", [56, 56, 64]),
     # 64 + 32 = 96
     "concat": ("28x28x64 --with 28x28x32", [28, 28, 96]),
+    # The kinds modern networks need (issue 10).
+    "groupnorm": ("56x56x64 --set groups=32", [56, 56, 64]),
+    "instancenorm": ("32x32x16 --set affine=true", [32, 32, 16]),
+    "normalization": ("224x224x3", [224, 224, 3]),
+    "mish": ("56x56x64", [56, 56, 64]),
+    "elu": ("56x56x64 --set alpha=0.5", [56, 56, 64]),
+    "softplus": ("256 --set beta=2", [256]),
+    "drop_path": ("14x14x384 --set rate=0.1", [14, 14, 384]),
+    "identity": ("7x7x512", [7, 7, 512]),
+    "rescaling": ("224x224x3 --set scale=0.00392156862745098", [224, 224, 3]),
+    "scale": ("56x56x96 --set init=1e-6", [56, 56, 96]),
+    "prelu": ("56x56x64 --set per=channel", [56, 56, 64]),
+    # 960 numbers as 1×1×960
+    "reshape": ("960 --set shape=1,1,960", [1, 1, 960]),
+    # channels 58 … 115
+    "slice": ("28x28x116 --set start=58", [28, 28, 58]),
+    # the last of two halves: 116 / 2 = 58
+    "split": ("28x28x116 --set parts=2", [28, 28, 58]),
+    # 28·2 = 56, 24 / 2² = 6
+    "pixel_shuffle": ("28x28x24 --set factor=2", [56, 56, 6]),
+    # 28 / 2 = 14, 3·2² = 12
+    "pixel_unshuffle": ("28x28x3 --set factor=2", [14, 14, 12]),
     # 1-D and 3-D kinds (issue 14). (16000 − 80) / 4 + 1 = 3981
     "conv1d": ("16000x1 -k 80 -s 4 -f 128", [3981, 128]),
     # D: 16 + 2 − 3 + 1 = 16; H: (112 + 6 − 7) / 2 + 1 = 56

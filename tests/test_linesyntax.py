@@ -120,7 +120,7 @@ ERRORS = [
     ("residual", "'residual' is a container; containers do not fit on one line, so write them in a file and load it"),
     ("relu k3", "'k3': relu has no option 'kernel'; it takes no options"),
     ("relu 3", "'3': relu takes no options"),
-    ("bn 3", "'3': batchnorm2d takes no count; give its options as key=value (affine, eps, momentum)"),
+    ("bn 3", "'3': batchnorm2d takes no count; give its options as key=value (affine, eps, momentum, scale, center)"),
     ("conv 64 32", "'32': conv2d takes one count (filters), and '64' already gives it"),
     ("conv s1 stride=2", "'stride=2': stride is already given ('s1'); give it once"),
     ("conv strid=2", "'strid=2': conv2d has no option 'strid'; did you mean 'stride'?"),
@@ -271,9 +271,12 @@ OPTION_VALUES = {
     "sizes": st.lists(_pos, min_size=2, max_size=4),
     "factor": _pos,
     "shape": st.lists(_pos, min_size=1, max_size=3),
+    "channels": _pos,
+    "mean": st.one_of(_real, st.lists(_real, min_size=1, max_size=3)),
+    "variance": st.one_of(_real, st.lists(_real, min_size=1, max_size=3)),
     **{
         flag: st.booleans()
-        for flag in ("bias", "ceil_mode", "count_include_pad", "keepdims", "affine", "align_corners", "track_running_stats")
+        for flag in ("bias", "ceil_mode", "count_include_pad", "keepdims", "affine", "align_corners", "track_running_stats", "center")
     },
     "name": _name,
     "from": st.one_of(_name, st.lists(_name, min_size=1, max_size=4)),
