@@ -25,7 +25,7 @@ BROKEN = Path(__file__).parent / "data" / "broken"
 
 # file → (code, line, column)
 EXPECTED = {
-    "cc001_not_utf8.yaml": ("CC001", 1, 1),
+    "cc001_not_utf8.yaml": ("CC001", 2, 10),  # the byte 0xE9 after "name: caf"
     "cc101_yaml_syntax.yaml": ("CC101", 4, 34),  # the unclosed [ of 'kernel: [3, 3}'
     "cc102_schema.yaml": ("CC102", 4, 37),  # the key 'strides'
     "cc103_unknown_kind.yaml": ("CC103", 4, 5),  # 'convolution'

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from convcalc.catalog import bundled
-from convcalc.export import Exported, Target, export_source, export_text
+from convcalc.export import ExportError, Exported, Target, export_source, export_text
 from convcalc.loader import load, parse
 
 torch = pytest.importorskip("torch")
@@ -181,7 +181,7 @@ def test_frozen_blocks_and_same_padding() -> None:
 
 # ---------------------------------------------------------------- random networks
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _LAYERS = [
@@ -227,7 +227,14 @@ def test_random_networks_match_torch(picks: list[int], heads: list[int], frozen:
         summary = parse(text)
     except ConvCalcError:  # an impossible combination (e.g. a split's channels after a split): not the exporter's case
         return
-    check_against(summary, export_text(text, Target.PYTORCH))
+    try:
+        exported = export_text(text, Target.PYTORCH)
+    except ExportError as error:
+        # The one documented refusal a random block can meet: 'same' padding whose
+        # pixels differ between instances of different sizes (docs/export.md).
+        assume("comes to different pixels in different instances" not in error.reason)
+        raise
+    check_against(summary, exported)
 
 
 _LAYERS_ND = [
