@@ -49,10 +49,8 @@ def diff(
     """
     with reported_errors():
         from .. import diff as core
-        from ..model import analyse
-
-        first = analyse(_load(a, input_a, layout), dtype)
-        second = analyse(_load(b if b is not None else a, input_b, layout), dtype)
+        first = _load(a, input_a, layout).with_dtype(dtype)
+        second = _load(b if b is not None else a, input_b, layout).with_dtype(dtype)
         shown = layout or first.model.layout
         result = core.diff(first, second, core.Match(match.value))
         if fmt is DiffFormat.JSON:
@@ -80,6 +78,6 @@ def _width() -> int:
 
 
 def _load(source: str, input_shape: str | None, layout: Layout | None) -> Any:
-    from .model import _model_from
+    from .model import _summary_from
 
-    return _model_from(source, None, input_shape, layout)
+    return _summary_from(source, None, input_shape, layout)

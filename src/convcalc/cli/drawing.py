@@ -34,7 +34,7 @@ def resized(path: Path, text: str, layout: Layout | None = None) -> Any:
         text = f"{channels}x{text}" if order is Layout.CHW else f"{text}x{channels}"
     shape = parse_shape(text, order)
     try:
-        return load(path, input=shape).model
+        return load(path, input=shape)
     except ConvCalcError as error:  # a layer that cannot take the new size
         raise error.within(f"with --input {text}") from None
 

@@ -53,11 +53,11 @@ def import_(
 
 
 def load_imported(source: str | Path, input_shape: str | None = None, unknown: str = "error") -> Any:
-    """The :class:`~convcalc.model.Model` of an ONNX or Keras file, warnings on stderr."""
-    from ..loader import parse_model
+    """The analysed model (:class:`~convcalc.model.Summary`) of an ONNX or Keras file, warnings on stderr."""
+    from ..loader import parse
 
     source = Path(source)
-    return parse_model(_imported_text(source, input_shape, unknown), str(source), default_name=source.stem)
+    return parse(_imported_text(source, input_shape, unknown), str(source), default_name=source.stem)
 
 
 def parse_input(text: str) -> tuple[int, ...]:

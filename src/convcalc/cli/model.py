@@ -78,10 +78,8 @@ def model(
     [dim]Example: convcalc model resnet50 --depth 1[/]
     """
     with reported_errors():
-        from ..model import analyse
-
-        model = _model_from(source, layers, input_shape, layout)
-        summary = analyse(model, dtype)
+        summary = _summary_from(source, layers, input_shape, layout).with_dtype(dtype)
+        model = summary.model
         if explain is not None:
             _explain_model_layer(summary, explain)
             return
@@ -107,13 +105,12 @@ def models() -> None:
         from rich.console import Console
 
         from ..catalog import bundled
-        from ..loader import load_model
-        from ..model import analyse
+        from ..loader import load
         from ..render import models_table
 
         entries = []
         for name, path in bundled().items():
-            summary = analyse(load_model(path))
+            summary = load(path)
             entries.append((name, summary.model.description, summary))
         Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(models_table(entries))
 
@@ -125,16 +122,17 @@ def schema() -> None:
     sys.stdout.write((files("convcalc") / "schema.json").read_text(encoding="utf-8"))
 
 
-def _model_from(source: str | None, layers: str | None, input_shape: str | None, layout: Layout | None = None) -> Any:
-    """The model named by a file or bundled name, or written with --layers."""
+def _summary_from(source: str | None, layers: str | None, input_shape: str | None, layout: Layout | None = None) -> Any:
+    """The analysed model named by a file or bundled name, or written with --layers
+    (analysed once, while it is read)."""
     if layers is not None:
         if source is not None:
             raise InputError(f"give a file ({source!r}) or --layers, not both")
         if input_shape is None:
             raise InputError("--layers needs --input, e.g. --input 224x224x3")
-        from ..shell import layers_to_model
+        from ..shell.state import layers_to_summary
 
-        return layers_to_model(layers, input_shape)
+        return layers_to_summary(layers, input_shape)
     if source is None:
         raise InputError("name an architecture file or a bundled model (see 'convcalc models'), or give --layers")
     from ..importers import is_import
@@ -144,13 +142,13 @@ def _model_from(source: str | None, layers: str | None, input_shape: str | None,
 
         return load_imported(source, input_shape)
     from ..catalog import resolve
-    from ..loader import load_model
+    from ..loader import load
 
     if input_shape is not None:
         from .drawing import resized
 
         return resized(resolve(source), input_shape, layout)
-    return load_model(resolve(source))
+    return load(resolve(source))
 
 
 def _chosen_columns(summary: Any, columns: str | None) -> tuple[tuple[str, ...] | None, Any]:

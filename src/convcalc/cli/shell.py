@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from ..shapes import Layout
 from .errors import reported_errors
 
 __all__ = ["shell"]
@@ -31,6 +32,7 @@ def _readable_or_new(path: str) -> None:
 def shell(
     path: Annotated[str | None, typer.Argument(help="An architecture file to start from.", show_default=False)] = None,
     input_shape: Annotated[str | None, typer.Option("--input", "-i", help="Input shape to start with, e.g. 224x224x3.", show_default=False)] = None,
+    layout: Annotated[Layout | None, typer.Option("--layout", help="Axis order to read, show and save shapes in (default: FILE's, else hwc); the 'layout' command changes it.", show_default=False)] = None,
 ) -> None:
     """Build a network layer by layer and watch the shapes flow.
 
@@ -42,6 +44,6 @@ def shell(
     if path is not None:
         with reported_errors():
             _readable_or_new(path)
-    code = run_shell(input_shape, path)
+    code = run_shell(input_shape, path, layout=layout)
     if code:
         raise typer.Exit(code)

@@ -100,7 +100,7 @@ def _solve_model(source: str, low: int, high: int, fmt: Format, output: Path | N
     if is_import(source):  # ONNX or Keras
         from .import_ import load_imported
 
-        model = load_imported(source)
+        model = load_imported(source).model
     else:
         model = load_model(resolve(source))
     report = clean_input_sizes(model, low, high)

@@ -10,10 +10,14 @@ Three rooms, each a module:
   :mod:`~convcalc.shell.growing` keeps the loader's builder of the current
   state so that a line appending layers reads only those (a long piped
   script costs time in proportion to its lines).
+  :mod:`~convcalc.shell.keeping` is what ``save`` writes for a loaded file:
+  its own text, with only the lines the shell changed rewritten and stale
+  ``expect:`` figures refreshed.
 - :mod:`~convcalc.shell.session` — :class:`Session`, one method per command
   (with undo and redo), returning what to show instead of printing, so tests
   drive it without a terminal. A change that does not load is refused with
-  the loader's sentence, and the model is left as it was.
+  the loader's sentence, and the model is left as it was. Warnings and
+  hints come back as :class:`Note` items, which the terminal prints to stderr.
   :mod:`~convcalc.shell.commands` is its table of command names, usage and
   help texts.
 - :mod:`~convcalc.shell.repl` — :func:`run_shell`, the thin loop around a
@@ -27,10 +31,11 @@ from __future__ import annotations
 
 from .commands import COMMANDS, Command
 from .repl import EXIT_BAD_INPUT, run_shell
-from .session import NeedsConfirmation, Session
+from .session import NeedsConfirmation, Note, Session
 from .state import (
     SHELL_FILE,
     Built,
+    Origin,
     State,
     VerificationFailed,
     build,
@@ -46,6 +51,8 @@ __all__ = [
     "Built",
     "Command",
     "NeedsConfirmation",
+    "Note",
+    "Origin",
     "Session",
     "State",
     "VerificationFailed",

@@ -77,10 +77,15 @@ COMMANDS: dict[str, Command] = {
     c.name: c
     for c in (
         Command(
-            "show", "show", "the model table with totals",
+            "show", "show [DEPTH] [FIRST-LAST|LAYER]", "the model table with totals",
             "Every layer's output shape, parameters and MACs, then the totals\n"
-            "(parameters, MACs, memory). Blocks from a loaded file show as groups.",
-            lambda s, rest, forced: s.show(),
+            "(parameters, MACs, memory). Blocks from a loaded file show as groups.\n"
+            "DEPTH as 'convcalc model --depth': 1 is one row per entry (a block is one row),\n"
+            "2 adds the rows inside, …. FIRST-LAST are layer numbers as 'list' gives them\n"
+            "(10-20, 10-, -5); LAYER a layer's or group's name. Totals are the whole model's.\n"
+            "Examples: show 1, show 2 10-20, show layer3. A table taller than the terminal\n"
+            "goes through a pager ($PAGER, else less).",
+            lambda s, rest, forced: s.show(rest),
         ),
         Command(
             "list", "list", "the layers as the lines that add them, numbered",
@@ -104,7 +109,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "undo", "undo", "take back the last change",
-            "Changes are adding, insert, del, set, input and load. Undo as many times as you like.",
+            "Changes are adding, insert, del, set, input, layout and load. Undo as many times as you like.",
             lambda s, rest, forced: s.undo(),
         ),
         Command(
@@ -133,17 +138,28 @@ COMMANDS: dict[str, Command] = {
             lambda s, rest, forced: s.set(rest),
         ),
         Command(
-            "input", "input [SHAPE]", "show or change the input shape",
-            "SHAPE is H×W×C like 224x224x3 (C×H×W for a file with layout: chw),\n"
-            "or a feature count like 784. Refused if a layer no longer fits.",
+            "input", "input [SHAPE] [--layout hwc|chw]", "show or change the input shape",
+            "SHAPE is H×W×C like 224x224x3 (C×H×W with the layout chw), or a feature\n"
+            "count like 784. Refused if a layer no longer fits. --layout reads SHAPE in\n"
+            "that layout and switches to it (see 'help layout'). A shape that looks like\n"
+            "the other layout (3x32x32 in H×W×C) is taken as written, with a warning.",
             lambda s, rest, forced: s.set_input(rest),
+        ),
+        Command(
+            "layout", "layout [hwc|chw]", "show or change the axis order of shapes",
+            "hwc: H×W×C (channels last, Keras); chw: C×H×W (channels first, PyTorch).\n"
+            "Shapes are read, shown and saved (the file's 'layout:') in it; the model\n"
+            "does not change. 'convcalc shell --layout chw' starts in it.",
+            lambda s, rest, forced: s.set_layout(rest),
         ),
         Command(
             "save", "save [FILE]", "write the model as an architecture file",
             "Writes YAML that 'convcalc model FILE' and 'load FILE' read back to the same\n"
             "model, atomically (a temporary file, then a rename). An existing FILE is\n"
             "overwritten only after you confirm, or with 'save! FILE'. Without FILE,\n"
-            "writes the file last loaded or saved. Comments of a loaded file are not kept.",
+            "writes the file last loaded or saved. A loaded file keeps its comments and\n"
+            "formatting: only the entries and lines that changed are rewritten. Figures\n"
+            "in its 'expect:' that the changes made stale are refreshed, and listed.",
             lambda s, rest, forced: s.save(rest, forced),
         ),
         Command(

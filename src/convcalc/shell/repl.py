@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from ..errors import ConvCalcError
 from ..shapes import Layout, parse_shape
-from .session import NeedsConfirmation, Session
+from .session import NeedsConfirmation, Note, Session, swapped_warning
 
 __all__ = ["EXIT_BAD_INPUT", "run_shell"]
 
@@ -36,8 +36,8 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _start(session: Session, input_shape: str | None, path: str | None) -> list[Any]:
-    """Open FILE (or remember it as new) and apply --input."""
+def _start(session: Session, input_shape: str | None, path: str | None, layout: Layout | None = None) -> list[Any]:
+    """Open FILE (or remember it as new), switch to --layout, and apply --input (read in that layout)."""
     out: list[Any] = []
     if path is not None:
         if Path(path).exists():
@@ -45,12 +45,21 @@ def _start(session: Session, input_shape: str | None, path: str | None) -> list[
         else:
             session.path = Path(path)
             out.append(f"{path} does not exist yet; 'save' will create it")
+    if layout is not None and layout is not session.state.layout:
+        if session.state.entries:
+            out += session.set_layout(layout.value)
+        else:
+            session.state = session.saved = replace(session.state, layout=layout)
     if input_shape is not None:
         if session.state.entries:
-            out += session.set_input(input_shape)
+            out += [item for item in session.set_input(input_shape) if not isinstance(item, Note)]
         else:
             session.state = replace(session.state, input=parse_shape(input_shape, session.state.layout))
             session.saved = session.state
+        assert session.state.input is not None
+        warning = swapped_warning(session.state.input, session.state.layout)
+        if warning:
+            out.append(Note(f"warning: --input {warning}"))
     session.forget_history()
     return out
 
@@ -61,13 +70,14 @@ def run_shell(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
-    layout: Layout = Layout.HWC,
+    layout: Layout | None = None,
 ) -> int:
-    """``convcalc shell [--input SHAPE] [FILE]``; returns the exit code.
+    """``convcalc shell [--input SHAPE] [--layout hwc|chw] [FILE]``; returns the exit code.
 
     With ``stdin`` a terminal: an interactive prompt. Otherwise the lines
     are run in order without prompts or colour, stopping with exit code 2
-    at the first error, whose message names the line.
+    at the first error, whose message names the line. ``layout`` (default:
+    FILE's, else hwc) is the axis order shapes are read, shown and saved in.
     """
     from rich.console import Console
 
@@ -79,7 +89,7 @@ def run_shell(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     interactive = _isatty(stdin)
-    session = Session(layout=layout)
+    session = Session(layout=layout or Layout.HWC)
     session.ask_before_quit = interactive
     if interactive:
         out = Console(file=stdout, highlight=False)
@@ -88,7 +98,7 @@ def run_shell(
         out = Console(file=stdout, highlight=False, color_system=None, width=160, soft_wrap=False)
         err = Console(file=stderr, highlight=False, color_system=None, width=160)
     try:
-        _show(out, _start(session, input_shape, path))
+        _show(out, _start(session, input_shape, path, layout), err=err)
     except ConvCalcError as error:
         _error(err, error.message)
         return EXIT_BAD_INPUT
@@ -97,16 +107,40 @@ def run_shell(
     return _piped(session, stdin, stdout, out, err)
 
 
-def _show(console: Any, reply: list[Any], plain: TextIO | None = None) -> None:
+def _show(console: Any, reply: list[Any], plain: TextIO | None = None, *, err: Any = None, page: bool = False) -> None:
     """Print a reply; with ``plain`` (a piped script's stdout), text goes straight
-    to it: rich costs a third of a long script's time and adds nothing there."""
+    to it: rich costs a third of a long script's time and adds nothing there.
+    A :class:`Note` (a warning or hint) goes to ``err``. With ``page`` (a
+    person at a terminal), a table taller than the terminal goes through the
+    pager."""
     for item in reply:
-        if isinstance(item, str) and plain is not None:
+        if isinstance(item, Note) and err is not None:
+            err.print(item, markup=False, soft_wrap=True, emoji=False, style="yellow")
+        elif isinstance(item, str) and plain is not None:
             plain.write(item + "\n")
         elif isinstance(item, str):
             console.print(item, markup=False, soft_wrap=True, emoji=False)
+        elif page:
+            _paged(console, item)
         else:
             console.print(item)
+
+
+def _paged(console: Any, item: Any) -> None:
+    """Print ``item``, through the pager (``$PAGER``, else less) when it is taller than the terminal.
+
+    The pager gets plain text: ``less`` shows colour codes as garbage unless
+    told ``-R``, and a user's ``$PAGER`` may be anything.
+    """
+    with console.capture() as captured:
+        console.print(item)
+    text = captured.get()
+    if text.count("\n") < console.height - 1:
+        console.file.write(text)
+        console.file.flush()
+        return
+    with console.pager(styles=False):
+        console.print(item)
 
 
 def _error(console: Any, message: str) -> None:
@@ -119,7 +153,7 @@ def _piped(session: Session, stdin: TextIO, stdout: TextIO, out: Any, err: Any) 
     number = 0
     try:
         for number, line in enumerate(stdin, 1):  # noqa: B007 - number is reported after the loop
-            _show(out, session.execute(line), stdout)
+            _show(out, session.execute(line), stdout, err=err)
             if session.finished:
                 break
     except ConvCalcError as error:
@@ -243,7 +277,7 @@ def _run_line(session: Session, line: str, out: Any, err: Any, confirm: Callable
                 out.print("nothing done", markup=False)
                 return
             reply = session.execute(ask.command)
-        _show(out, reply)
+        _show(out, reply, err=err, page=True)
     except ConvCalcError as error:
         _error(err, error.message)
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import os
+import re
 from dataclasses import replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -34,9 +35,15 @@ from ..model import Row
 from ..shapes import Layout, Shape, parse_shape
 from .commands import COMMAND_ALIASES, COMMANDS, kind_help, syntax_help
 from .growing import Growing
-from .state import Built, State, build, entry_text, forward_check, state_yaml, write_atomically
+from .keeping import change_text, saved_file
+from .state import Built, Origin, State, build, entry_text, forward_check, write_atomically
 
-__all__ = ["NeedsConfirmation", "Session"]
+__all__ = ["NeedsConfirmation", "Note", "Session"]
+
+
+class Note(str):
+    """A remark beside a reply — a warning or a hint, such as ``warning: 3x32x32 reads as
+    H=3, …`` — that the terminal prints to stderr; the command itself succeeded."""
 
 
 class NeedsConfirmation(InputError):
@@ -73,6 +80,8 @@ class Session:
         self._cache: tuple[State, Built | None] | None = None
         self._growing: Growing | None = None
         """The loader's builder of the current state, when layers were appended to it."""
+        self._widths = _ROW_WIDTHS
+        """The echoed rows' column widths: they grow to the longest content shown, never shrink."""
 
     # -------------------------------------------------------------- state
 
@@ -223,17 +232,52 @@ class Session:
 
     # -------------------------------------------------------------- showing layers
 
-    def _row_lines(self, built: Built, entries: range) -> list[str]:
-        return [self._row_line(e, row) for row, e in zip(built.summary.rows, built.entry_of) if e in entries]
+    def _rows(self, rows: list[tuple[int, Row]]) -> list[str]:
+        """Echoed rows, ``  1  conv1  conv2d  224×224×3 → 112×112×64  9,472 params  …``.
 
-    def _row_line(self, entry: int, row: Row) -> str:
+        Columns are as wide as the longest number, name, kind, shapes and
+        parameter count shown so far in this session (at least
+        :data:`_ROW_WIDTHS`), so a 16-character name widens its column
+        instead of pushing the rest of its row out of line.
+        """
         layout = self.state.layout
-        r = row.result
-        shapes = f"{row.inputs[0].format(layout)} → {r.output.format(layout)}"
-        return (
-            f"{entry + 1:>3}  {row.node.name:<15} {row.node.spec.kind:<12} {shapes:<24} "
-            f"{r.params:>11,} params  {r.macs:,} MACs"
-        )
+        cells = [
+            (
+                str(entry + 1), row.node.name, row.node.spec.kind,
+                f"{row.inputs[0].format(layout)} → {row.result.output.format(layout)}",
+                f"{row.result.params:,}", f"{row.result.macs:,}",
+            )
+            for entry, row in rows
+        ]  # fmt: skip
+        w = list(self._widths)
+        for cell in cells:
+            for i in range(5):  # the MACs, last, are not padded
+                w[i] = max(w[i], len(cell[i]))
+        self._widths = tuple(w)
+        return [
+            f"{n:>{w[0]}}  {name:<{w[1]}} {kind:<{w[2]}} {shapes:<{w[3]}} {params:>{w[4]}} params  {macs} MACs"
+            for n, name, kind, shapes, params, macs in cells
+        ]
+
+    def _hints(self, rows: list[tuple[int, Row]]) -> list[Note]:
+        """A one-line hint for a dense layer given a map rather than a vector.
+
+        It is legitimate — the same dense layer at every position, a 1×1
+        convolution — but a classifier head more often wants the map
+        flattened or pooled first.
+        """
+        out = []
+        for entry, row in rows:
+            x = row.inputs[0]
+            if row.node.spec.kind == "dense" and x.rank >= 2:
+                pool = f"global_avgpool{x.spatial_rank}d"
+                positions = "×".join(str(d) for d in x.spatial)
+                out.append(Note(
+                    f"hint: layer {entry + 1} {row.node.name!r} (dense) works on each of the {positions} positions "
+                    f"of the {x.format(self.state.layout)} map, like a 1×1 convolution; "
+                    f"did you mean flatten or {pool} first?"
+                ))  # fmt: skip
+        return out
 
     def _changes(self, old: Built | None, new: Built | None) -> list[str]:
         """What a change did downstream: layers whose output moved, and the totals."""
@@ -263,7 +307,7 @@ class Session:
 
     def execute(self, line: str) -> list[Any]:
         """Run one line typed at the prompt: a command, or layers to add."""
-        text = line.strip()
+        text = line.strip().lstrip("; \t")  # '; relu', like 'relu;', is one layer
         if not text or text.startswith("#"):
             return []
         _check_utf8(line)
@@ -274,7 +318,7 @@ class Session:
         command = COMMANDS.get(COMMAND_ALIASES.get(key, key))
         if command is not None:
             return command.run(self, rest.strip(), forced)
-        head = word.split(";", 1)[0]  # 'relu;relu' adds two layers
+        head = re.split(r"[;#]", word, maxsplit=1)[0]  # 'bn;relu' adds two layers; 'relu#x' is relu
         if head.lower() in kind_names() or head in self._blocks():
             return self.add(text)
         close = get_close_matches(key, [*COMMANDS, *kind_names()], n=1, cutoff=0.6)
@@ -288,7 +332,8 @@ class Session:
         entries = parse_layers(text, first=start + 1, blocks=self._blocks())
         if not entries:
             return []
-        return [self._row_line(e, row) for e, row in self._append(entries, f"add {text.strip()}")]
+        rows = self._append(entries, f"add {text.strip()}")
+        return [*self._rows(rows), *self._hints(rows)]
 
     def insert(self, text: str) -> list[Any]:
         """``insert [before|after] LAYER LINE``."""
@@ -308,7 +353,8 @@ class Session:
         new_entries = self.state.entries[:index] + tuple(entries) + self.state.entries[index:]
         built = self._commit(replace(self.state, entries=new_entries), f"insert {text}")
         assert built is not None
-        return [*self._row_lines(built, range(index, index + len(entries))), *self._changes(old, built)[-1:]]
+        rows = [(e, row) for row, e in zip(built.summary.rows, built.entry_of) if index <= e < index + len(entries)]
+        return [*self._rows(rows), *self._changes(old, built)[-1:], *self._hints(rows)]
 
     def delete(self, text: str) -> list[Any]:
         """``del LAYER``."""
@@ -358,27 +404,106 @@ class Session:
         return self._changes(old, built)
 
     def set_input(self, text: str) -> list[Any]:
-        """``input [SHAPE]``: show or change the input shape."""
-        if not text:
-            shape = self.state.input
-            return [f"input {shape.format(self.state.layout)}" if shape else "no input shape yet; set one, as in 'input 224x224x3'"]
-        shape = parse_shape(text, self.state.layout)
-        old = self.built()
-        try:
-            built = self._commit(replace(self.state, input=shape), f"input {text}")
-        except ConvCalcError as error:
-            raise InputError(f"input not changed: with {shape.format(self.state.layout)}, {error.message}") from None
-        return [f"input {shape.format(self.state.layout)}", *self._changes(old, built)]
+        """``input [SHAPE] [--layout hwc|chw]``: show or change the input shape (and the layout it is read in).
 
-    def show(self) -> list[Any]:
-        """The model table with totals."""
+        A 3-D shape that reads like C×H×W in H×W×C (or the other way round)
+        is taken as written, with a warning (:func:`swapped_warning`).
+        """
+        words = text.split()
+        layout = self.state.layout
+        if "--layout" in words or any(w.startswith("--layout=") for w in words):
+            layout, words = _layout_option(words)
+        if not words:
+            if layout is not self.state.layout:
+                return self.set_layout(layout.value)
+            shape = self.state.input
+            return [f"input {shape.format(layout)}" if shape else "no input shape yet; set one, as in 'input 224x224x3'"]
+        shape = parse_shape(" ".join(words), layout)
+        before = self.state.layout
+        old = self.built()
+        new = replace(self.state, input=shape, layout=layout, header=_reordered_expect(self.state, layout))
+        try:
+            built = self._commit(new, f"input {text}")
+        except ConvCalcError as error:
+            raise InputError(f"input not changed: with {shape.format(layout)}, {error.message}") from None
+        switched = f"; layout {layout.value}: shapes are read and shown as {_axes(layout)}" if layout is not before else ""
+        warning = swapped_warning(shape, layout)
+        return [
+            f"input {shape.format(layout)}{switched}",
+            *self._changes(old, built),
+            *([Note(f"warning: {warning}")] if warning else []),
+        ]
+
+    def set_layout(self, text: str) -> list[Any]:
+        """``layout [hwc|chw]``: show or change the axis order shapes are read, shown and saved in."""
+        word = text.split()[0].lower() if text.split() else ""
+        current = self.state.layout
+        if not word:
+            return [f"layout {current.value}: shapes are read and shown as {_axes(current)}"]
+        layout = _layout(word)
+        if layout is current:
+            return [f"layout {current.value} already: shapes are read and shown as {_axes(current)}"]
+        new = replace(self.state, layout=layout, header=_reordered_expect(self.state, layout))
+        self._commit(new, f"layout {layout.value}")
+        shape = self.state.input
+        where = f"; input {shape.format(layout)}" if shape is not None else ""
+        return [f"layout {layout.value}: shapes are read and shown as {_axes(layout)}{where}"]
+
+    def show(self, text: str = "") -> list[Any]:
+        """``show [DEPTH] [FIRST-LAST | LAYER]``: the model table with totals.
+
+        DEPTH counts levels as ``convcalc model --depth`` (and torchinfo)
+        does: 1 is one row per entry, a block or container as one row.
+        FIRST-LAST are layer numbers as ``list`` gives them (``10-20``,
+        ``10-``, ``-5``); LAYER a layer's or group's name, for it and what
+        is inside it. The totals are always the whole model's.
+        """
         built = self.built()
         if built is None:
             return ["no layers yet; add one, as in 'conv 64 k3 p1'"]
-        from ..render import model_table
         from ..report import display_rows
 
-        return [model_table(built.summary, display_rows(built.summary), self.state.layout)]
+        depth, keep, what = self._show_args(text, built)
+        rows = display_rows(built.summary, None if depth is None else max(depth, 1) - 1)
+        shown = [r for r in rows if keep(r)]
+        out: list[Any] = [ModelView(built.summary, shown, self.state.layout)]
+        if what:
+            out.append(f"{what}: {len(shown)} of {len(rows)} rows; the totals are the whole model's")
+        return out
+
+    def _show_args(self, text: str, built: Built) -> tuple[int | None, Any, str]:
+        """``show``'s words: (depth or None, which rows to keep, what the selection was)."""
+        depth: int | None = None
+        keep: Any = lambda row: True  # noqa: E731 - the default selection
+        what = ""
+        for word in text.split():
+            span = re.fullmatch(r"(\d*)-(\d*)", word)
+            if word.isdigit() and word.isascii():
+                if depth is not None:
+                    raise InputError(f"show takes one depth, got {depth} and {word}; as in 'show 2 10-20'")
+                depth = int(word)
+                continue
+            if what:
+                raise InputError(f"show takes one range or layer, got {what.split()[-1]!r} and {word!r}; as in 'show 2 10-20'")
+            if span and word != "-":
+                count = len(self.state.entries)
+                first = int(span.group(1) or 1)
+                last = min(int(span.group(2) or count), count)
+                if not 1 <= first <= count:
+                    raise InputError(f"show: there is no layer {first}; layers are numbered 1 to {count}")
+                if last < first:
+                    raise InputError(f"show: {word} has nothing in it; write FIRST-LAST with FIRST ≤ LAST, as in 'show 10-20'")
+                keep = lambda row, a=first - 1, b=last - 1, e=built.entry_of: a <= e[row.index] <= b  # noqa: E731
+                what = f"layers {first}-{last}"
+                continue
+            names = self._all_names()
+            if word not in names:
+                close = get_close_matches(word, names, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else "; give a depth, a range such as 10-20, or a layer's name"
+                raise InputError(f"show: no layer or group is named {word!r}{hint}")
+            keep = lambda row, name=word: row.name == name or name in row.path  # noqa: E731
+            what = repr(word)
+        return depth, keep, what
 
     def list_lines(self) -> list[Any]:
         """Every entry as the line that adds it, numbered."""
@@ -457,11 +582,30 @@ class Session:
                 f"'{path}' already exists; overwrite it?",
                 f"save! {path}",
             )
-        text_, _ = state_yaml(self.state)
-        write_atomically(path, "# written by convcalc shell\n" + text_)
+        built = self.built()
+        assert built is not None  # there are entries, and every committed state loads
+        saved = saved_file(self.state, built.summary)
+        write_atomically(path, saved.text)
+        state = replace(saved.state, origin=None)
+        self._rebase(replace(state, origin=Origin(saved.text, state)))
         self.saved = self.state
         self.path = path
-        return [f"saved {len(self.state.entries)} layers to {path}"]
+        out: list[Any] = [f"saved {len(self.state.entries)} layers to {path}"]
+        if saved.refreshed:
+            listed = "; ".join(change_text(*c) for c in saved.refreshed[:4]) + ("; …" if len(saved.refreshed) > 4 else "")
+            out.append(f"expect: refreshed {len(saved.refreshed)} stale figure(s) to the new ones: {listed}")
+        if saved.lost:
+            out.append(Note(f"warning: the comments and formatting of the file loaded were not kept: {saved.lost}"))
+        return out
+
+    def _rebase(self, new: State) -> None:
+        """Make ``new`` current without an undo step; it keeps the model built for an equal state."""
+        if new == self.state:
+            if self._cache is not None and self._cache[0] is self.state:
+                self._cache = (new, self._cache[1])
+            if self._growing is not None and self._growing.state is self.state:
+                self._growing.state = new
+        self.state = new
 
     def load(self, text: str) -> list[Any]:
         """``load FILE`` (or a bundled model's name); undo goes back."""
@@ -487,6 +631,7 @@ class Session:
         if "name" not in plain:
             header = (("name", path.stem), *header)
         state = State(shape, tuple(plain["layers"]), layout, header)
+        state = replace(state, origin=Origin(source, state))  # what 'save' edits, keeping its comments
         built = self._commit(state, f"load {text}")
         self.saved = state
         self.path = path if Path(given).exists() else None  # not a bundled file inside the package
@@ -542,8 +687,14 @@ class Session:
             return _matching([*COMMANDS, "layers", *kind_names()], text) if len(words) == 1 else []
         if first in ("save", "load"):
             return _complete_path(text) if len(words) == 1 else []
-        if first in ("del", "explain"):
-            return _matching(self._all_names(), text) if len(words) == 1 else []
+        if first in ("del", "explain", "show"):
+            return _matching(self._all_names(), text) if len(words) == 1 or first == "show" else []
+        if first == "layout":
+            return _matching(["hwc", "chw"], text) if len(words) == 1 else []
+        if first == "input":
+            if words[-1] == "--layout":
+                return _matching(["hwc", "chw"], text)
+            return _matching(["--layout"], text) if text.startswith("-") else []
         if first == "set":
             if len(words) == 1:
                 return _matching(self._all_names(), text)
@@ -593,6 +744,94 @@ class Session:
         return _matching(candidates, text)
 
 
+_ROW_WIDTHS = (3, 15, 12, 24, 11, 0)
+"""The narrowest columns of an echoed row: number, name, kind, shapes, parameters, MACs."""
+
+
+def swapped_warning(shape: Shape, layout: Layout) -> str | None:
+    """What to say when a 3-D input reads like the other layout, else None.
+
+    In H×W×C, a first size of 1, 3 or 4 (an image's channel count) before
+    two sizes of 16 or more looks like C×H×W typed by habit (PyTorch's
+    order); in C×H×W, the mirror image. It is taken as written: this is a
+    warning, not a refusal.
+
+    >>> swapped_warning(Shape.of(3, 32, 32), Layout.HWC)
+    '3x32x32 reads as H=3, W=32, C=32; if you meant C×H×W, use --layout chw or write 32x32x3'
+    >>> swapped_warning(parse_shape("32x32x3", Layout.CHW), Layout.CHW)
+    '32x32x3 reads as C=32, H=32, W=3; if you meant H×W×C, use --layout hwc or write 3x32x32'
+    >>> swapped_warning(parse_shape("3x32x32", Layout.CHW), Layout.CHW) is None   # as meant
+    True
+    """
+    if shape.rank != 3:
+        return None
+    written = "x".join(str(d) for d in shape.ordered(layout))
+    h, w, c = shape.dims
+    if layout is Layout.HWC and h in (1, 3, 4) and min(w, c) >= 16:
+        return f"{written} reads as H={h}, W={w}, C={c}; if you meant C×H×W, use --layout chw or write {w}x{c}x{h}"
+    if layout is Layout.CHW and w in (1, 3, 4) and min(c, h) >= 16:
+        return f"{written} reads as C={c}, H={h}, W={w}; if you meant H×W×C, use --layout hwc or write {w}x{c}x{h}"
+    return None
+
+
+def _axes(layout: Layout) -> str:
+    return "C×H×W" if layout is Layout.CHW else "H×W×C"
+
+
+def _layout(word: str) -> Layout:
+    try:
+        return Layout(word.lower())
+    except ValueError:
+        raise InputError(f"layout must be hwc (H×W×C, channels last) or chw (C×H×W, channels first), got {word!r}") from None
+
+
+def _layout_option(words: list[str]) -> tuple[Layout, list[str]]:
+    """``--layout chw`` (or ``--layout=chw``) taken out of ``words``: (the layout, the other words)."""
+    rest: list[str] = []
+    found: Layout | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--layout" or word.startswith("--layout="):
+            value = word.partition("=")[2] if "=" in word else (words[i + 1] if i + 1 < len(words) else "")
+            i += 1 if "=" in word else 2
+            if not value:
+                raise InputError("--layout needs hwc or chw, as in 'input 3x32x32 --layout chw'")
+            if found is not None:
+                raise InputError("give --layout once")
+            found = _layout(value)
+            continue
+        rest.append(word)
+        i += 1
+    assert found is not None  # called only when the option is there
+    return found, rest
+
+
+def _reordered_expect(state: State, layout: Layout) -> tuple[tuple[str, Any], ...]:
+    """The header with ``expect``'s output shapes written in ``layout`` instead of the state's."""
+    header = dict(state.header)
+    expect = header.get("expect")
+    if layout is state.layout or not isinstance(expect, dict):
+        return state.header
+
+    def moved(dims: Any) -> Any:
+        if not isinstance(dims, list) or len(dims) < 2:
+            return dims
+        hwc = dims[1:] + dims[:1] if state.layout is Layout.CHW else dims
+        return hwc[-1:] + hwc[:-1] if layout is Layout.CHW else hwc
+
+    expect = dict(expect)
+    if "output" in expect:
+        expect["output"] = moved(expect["output"])
+    if isinstance(expect.get("layers"), dict):
+        expect["layers"] = {
+            name: {k: moved(v) if k == "output" else v for k, v in figures.items()} if isinstance(figures, dict) else figures
+            for name, figures in expect["layers"].items()
+        }
+    header["expect"] = expect
+    return tuple(header.items())
+
+
 def _check_utf8(line: str) -> None:
     """Refuse a line holding bytes that were not UTF-8.
 
@@ -613,6 +852,20 @@ def _check_utf8(line: str) -> None:
             )
         if "\ud800" <= char <= "\udfff":
             raise InputError(f"character U+{ord(char):04X} is not valid Unicode text", context=f"column {column}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModelView:
+    """``show``'s table, made when it is printed: fitted to the width of the console it is printed on."""
+
+    summary: Any
+    rows: list[Any]
+    layout: Layout
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from ..render import model_table
+
+        yield model_table(self.summary, self.rows, self.layout, width=options.max_width)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

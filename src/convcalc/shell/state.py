@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,6 +31,7 @@ from ..shapes import Layout, Shape, parse_shape
 __all__ = [
     "SHELL_FILE",
     "Built",
+    "Origin",
     "State",
     "VerificationFailed",
     "build",
@@ -61,6 +62,19 @@ class State:
     layout: Layout = Layout.HWC
     header: tuple[tuple[str, Any], ...] = ()
     """Other top-level keys of a loaded file (name, params, blocks, output, …), in order."""
+    origin: Origin | None = field(default=None, compare=False)
+    """The file text this state descends from (loaded or last saved), whose
+    comments and formatting ``save`` keeps; carried along by every change and
+    not part of equality (it is where the model came from, not the model)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """A file's text and the state it held when loaded or saved: what
+    :mod:`~convcalc.shell.keeping` edits when ``save`` writes a later state."""
+
+    text: str
+    state: State
 
 
 class Built(NamedTuple):
