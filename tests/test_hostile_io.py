@@ -576,3 +576,21 @@ def test_an_owner_that_cannot_be_kept_refuses_and_leaves_nothing(tmp_path: Path,
         write_atomically(out, "new\n")
     assert out.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.txt"]
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("9" * 400, "is not a size; give bytes or a size like 4GiB, 512MiB, 2GB"),
+    ("99999999999999999999999GiB", "is above 9,223,372,036,854,775,808 bytes (8 EiB), the largest accepted"),
+    ("２GiB", "is not a size; give bytes or a size like 4GiB, 512MiB, 2GB"),
+])  # fmt: skip
+def test_max_memory_is_read_exactly_and_capped(given: str, message: str) -> None:
+    from convcalc.cli.verify import memory_size
+
+    with pytest.raises(InputError, match=re.escape(message)):
+        memory_size(given)
+
+
+def test_max_memory_reads_decimals_exactly() -> None:
+    from convcalc.cli.verify import memory_size
+
+    assert memory_size("1.5GiB") == 3 * 2**29

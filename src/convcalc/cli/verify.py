@@ -13,7 +13,7 @@ from ..errors import InputError
 
 __all__ = ["memory_size", "report_mismatches", "verifier", "verify_layer", "verify_model"]
 
-_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*", re.I)
+_MEMORY = re.compile(r"\s*([0-9]{1,30}(?:\.[0-9]{1,30})?)\s*([kmgt]?i?b?)\s*", re.I)
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2,
           "g": 1000**3, "gb": 1000**3, "gib": 1024**3, "t": 1000**4, "tb": 1000**4, "tib": 1024**4}
 
@@ -24,7 +24,16 @@ def memory_size(text: str) -> int:
     unit = match[2].lower() if match else None
     if match is None or unit not in _UNITS:
         raise InputError(f"--max-memory {text!r} is not a size; give bytes or a size like 4GiB, 512MiB, 2GB")
-    return int(float(match[1]) * _UNITS[unit])
+    from fractions import Fraction
+
+    size = int(Fraction(match[1]) * _UNITS[unit])  # exact: no float rounding, no overflow
+    if size > MAX_MEMORY:
+        raise InputError(f"--max-memory {text!r} is above {MAX_MEMORY:,} bytes (8 EiB), the largest accepted")
+    return size
+
+
+MAX_MEMORY = 2**63
+"""Largest --max-memory accepted: 8 EiB, past any machine."""
 
 
 def verify_model(model: Any, summary: Any, batch: int, max_memory: str) -> Any:
