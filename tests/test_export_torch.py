@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from convcalc.catalog import bundled
-from convcalc.export import ExportError, Exported, Target, export_source, export_text
+from convcalc.export import Exported, ExportError, Target, export_source, export_text
 from convcalc.loader import load, parse
 
 torch = pytest.importorskip("torch")

@@ -15,7 +15,16 @@ import pytest
 
 from convcalc.errors import SpecError
 from convcalc.forward.kernels import KERNELS
-from convcalc.layers import ALIASES, KINDS, LayerResult, apply, canonical_kind, discover, make_layer, spec_class
+from convcalc.layers import (
+    ALIASES,
+    KINDS,
+    LayerResult,
+    apply,
+    canonical_kind,
+    discover,
+    make_layer,
+    spec_class,
+)
 from convcalc.layers.__main__ import index_source, schema_text
 from convcalc.layers.geometry import AxisStep
 from convcalc.shapes import Shape

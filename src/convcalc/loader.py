@@ -677,6 +677,7 @@ class _Builder:
         full = context.scope.prefix + local
         context.scope.names[local] = -2  # reserved while the block is built
         x = common.inputs[0]
+        before = len(self.nodes)
         for i in range(repeat):
             if i == 1:  # the first instance shows the size of each: refuse before building the rest
                 each = len(self.nodes) - before
@@ -688,7 +689,6 @@ class _Builder:
                         subject=subject,
                         option="repeat",
                     )
-            before = len(self.nodes)
             instance = full if "repeat" not in options else f"{full}.{i}"
             # Top-level params, hidden by the block's own, then the input's shape.
             params = {**self.top_params, **defaults, **overrides, **(first if i == 0 else {}), **_input_params(self.shape(x))}
