@@ -44,8 +44,11 @@ def broadcast(kind: str, shapes: tuple[Shape, ...]) -> Shape:
     return Shape(tuple(dims))
 
 
+@dataclass(frozen=True, slots=True)
 class _Elementwise(Merge, LayerSpec):
-    __slots__ = ()
+    """Shared by add and multiply, which subclass it undecorated (no options;
+    see :class:`convcalc.layers.elementwise.Function`)."""
+
     arity = (2, None)
 
     def infer(self, *inputs: Shape) -> LayerResult:
@@ -61,17 +64,17 @@ class _Elementwise(Merge, LayerSpec):
         return max(len(inputs) - 2, 0) * output.size
 
 
-@dataclass(frozen=True, slots=True)
 class Add(_Elementwise):
     """Element-wise sum (residual connections)."""
 
+    __slots__ = ()
     kind = "add"
 
 
-@dataclass(frozen=True, slots=True)
 class Multiply(_Elementwise):
     """Element-wise product (squeeze-and-excitation gating)."""
 
+    __slots__ = ()
     kind = "multiply"
     aliases = ("mul",)
 
