@@ -7,11 +7,12 @@ import shlex
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import convcalc
 from convcalc.catalog import bundled
-from convcalc.cli import app
+from convcalc.cli import COMMANDS, app, application, main
 
 runner = CliRunner()
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
@@ -106,3 +107,22 @@ def test_type_suggests_a_close_kind() -> None:
     result = run("layer 8x8x3 -t maxpol -k 2")
     assert result.exit_code == 2
     assert result.stderr == "error: unknown layer kind 'maxpol'; did you mean 'maxpool'?\n"
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_run_builds_only_its_command_and_behaves_the_same(name: str) -> None:
+    # main() builds just the command a run names; its help and its usage
+    # errors must read exactly as the whole application's do.
+    narrow = application(name)
+    for args in ([name, "--help"], [name, "--no-such-flag"]):
+        alone, whole = runner.invoke(narrow, args, env=ENV), runner.invoke(app, args, env=ENV)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
+    assert [c.name for c in typer.main.get_command(narrow).commands.values()] == [name]  # type: ignore[attr-defined]
+
+
+def test_main_builds_the_whole_application_for_anything_else(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.argv", ["convcalc", "lyer"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 2
+    assert capsys.readouterr().err == "error: convcalc: no such command 'lyer'; did you mean 'layer'? (see 'convcalc --help')\n"

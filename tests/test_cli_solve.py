@@ -98,3 +98,94 @@ def test_explain_one_layer_with_its_receptive_field() -> None:
     assert "(224 + 2·3 − 7) / 2 + 1 = 112.5 → 112" in result.stdout
     assert "receptive field:" in result.stdout
     assert "field 7×7, jump 2×2" in result.stdout
+
+
+# ---------------------------------------------------------------- per axis (issue 14)
+def test_solve_per_axis_gives_one_table_per_question_and_one_layer() -> None:
+    # D: (16 + 2·1 − 3) / 2 + 1 = 8.5 → 8; H and W ask the same question, so share one table
+    result = run("solve -i 16x112x112 --output-size 8x56x56 -k 3x7x7 -s 2")
+    assert result.exit_code == 0, result.output
+    assert "convolution along D: 16 → 8" in result.stdout
+    assert "convolution along H and W: 112 → 56" in result.stdout
+    assert "(16 + 2·1 − 3) / 2 + 1 = 8.5 → 8" in result.stdout
+    assert result.stdout.endswith(
+        "one layer, the first solution along each axis that drops nothing: conv3d: {kernel: [3, 7, 7], stride: 2, padding: [1, 3, 3]}\n"
+    )
+
+
+def test_solve_per_axis_json_layer_is_a_torch_layer() -> None:
+    torch = pytest.importorskip("torch")
+    result = run("solve -i 16x112x112 --output-size 8x56x56 -k 3x7x7 -s 1x2x2 --format json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [a["axes"] for a in doc["per_axis"]] == ["D", "HW"]
+    layer = doc["layer"]
+    assert layer["kind"] == "conv3d"
+    conv = torch.nn.Conv3d(1, 1, layer["kernel"], layer["stride"], layer["padding"], layer.get("dilation", 1))
+    assert list(conv(torch.zeros(1, 1, *doc["input"])).shape[2:]) == doc["output"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param("solve -i 16x112x112 --output-size 8x56x56 -p 1x3", "error: --padding 1x3 has 2 sizes where another option has 3; give one for every axis, or one per axis (D×H×W)", id="padding-count"),
+        pytest.param("solve -i 16x112x112x3x3 --output-size 8", "'16x112x112x3x3' has 5 sizes; give one for every axis, or one per axis (L; H×W; D×H×W)", id="too-many"),
+        pytest.param("solve -i 16x112x112 --output-size 80x56x56 -k 3", "error: along D: no conv3d maps 16 to 80 with kernel 3,", id="nothing-along-d"),
+        pytest.param("solve --model m5 --low 8x8", "error: low has 2 sizes but the model input has 1 spatial axis (L); give one size, or one per axis", id="low-count"),
+        pytest.param("solve -i 224x2000000000000 --output-size 112", "'2000000000000' is above 2,147,483,647, the largest accepted", id="huge-part"),
+    ],
+)
+def test_per_axis_bad_arguments(args: str, message: str) -> None:
+    result = run(args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+VIDEO = (
+    "name: clip\ninput: [16, 12, 12, 1]\nlayers:\n"
+    "  - conv3d: {filters: 1, kernel: [2, 3, 3], stride: [2, 3, 3]}\n  - avgpool3d: {kernel: 2}\n"
+)
+
+
+def test_solve_model_3d_reports_each_group_of_axes(tmp_path) -> None:
+    path = tmp_path / "clip.yaml"
+    path.write_text(VIDEO)
+    # D: the conv halves, the pool halves again, windows as wide as their stride: D ≥ 4 runs,
+    # multiples of 4 lose nothing; H×W: thirds then halves, so ≥ 6 and multiples of 6
+    result = run(f"solve --model {path} --high 24x36x36")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "clip: input sides per axis, the other axes held at the model's 16×12×12\n"
+        "  D from 1 to 24, H×W at 12×12:\n"
+        "    runs: 4–24; smallest input: 4×12×12\n"
+        "    clean (no plane dropped): multiples of 4 from 4 to 24\n"
+        "  H×W from 32 to 36, D at 16:\n"
+        "    runs: every size from 32 to 36; smallest input: 16×6×6\n"
+        "    clean (no row or column dropped): 36\n"
+    )
+
+
+def test_solve_model_1d() -> None:
+    result = run("solve --model m5 --low 100 --high 200 --format json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert (doc["axes"], doc["input"], doc["low"], doc["high"], doc["apart"]) == ("L", [32000], 100, 200, [])
+    assert doc["summary"][1].startswith("clean (no position dropped): ")
+
+
+@pytest.mark.parametrize(
+    ("config", "layer", "rf", "jump"),
+    [
+        # M5's conv1 is 80 taps at stride 4; pool1 (4, stride 4) adds (4 − 1)·4: 92, jump 16
+        pytest.param("m5", "conv1", "80", "4", id="1d-conv"),
+        pytest.param("m5", "pool1", "92", "16", id="1d-pool"),
+        # R(2+1)D's stem: a (1, 7, 7) conv at stride (1, 2, 2), then (3, 1, 1): 3×7×7, jump 1×2×2
+        pytest.param("r2plus1d_18", "stem.0", "1×7×7", "1×2×2", id="3d-stem-spatial"),
+        pytest.param("r2plus1d_18", "stem.3", "3×7×7", "1×2×2", id="3d-stem-temporal"),
+    ],
+)
+def test_receptive_field_columns_per_axis(config: str, layer: str, rf: str, jump: str) -> None:
+    result = run(f"model {config} --columns rf,jump --format csv")
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert (rows[layer]["rf"], rows[layer]["rf_jump"]) == (rf, jump)

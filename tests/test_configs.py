@@ -218,6 +218,34 @@ FIGURES: dict[str, Figures] = {
             "fc": Layer((1000,), 1024 * 1000 + 1000),
         },
     ),
+    # torchvision densenet121: 7,978,856 parameters, 2.83 GFLOPS (2,834,161,664
+    # MACs, counted by torch in tests/test_torchvision.py). Huang et al., 2017,
+    # table 1: 112×112 after the stem, 56×56 after the pool and through dense
+    # block 1, then 28, 14 and 7 after each transition; growth 32 gives 64 + 6·32
+    # = 256, 128 + 12·32 = 512, 256 + 24·32 = 1024, 512 + 16·32 = 1024 channels,
+    # each transition halving them. Batch-norm channels: 64 (norm0); norm1 of
+    # the dense layers Σ(c0 + 32i) = 864, 3,648, 14,976, 12,032; norm2 128 each
+    # (58 · 128 = 7,424); transitions 256 + 512 + 1024; norm5 1024; 41,824 in
+    # all, so 83,648 running statistics.
+    "densenet121": Figures(
+        output=(1000,), trainable=7_978_856, non_trainable=83_648, total=8_062_504,
+        macs=2_834_161_664,
+        layers={
+            "features.conv0": Layer((112, 112, 64), 7 * 7 * 3 * 64),
+            "features.pool0": Layer((56, 56, 64), 0),
+            "features.denseblock1.0.conv1": Layer((56, 56, 128), 64 * 128),  # bottleneck: 4 · 32
+            "features.denseblock1.5.conv2": Layer((56, 56, 32), 3 * 3 * 128 * 32),
+            "features.denseblock1": Layer((56, 56, 256)),
+            "features.transition1.conv": Layer((56, 56, 128), 256 * 128),
+            "features.transition1": Layer((28, 28, 128)),
+            "features.denseblock2": Layer((28, 28, 512)),
+            "features.transition2": Layer((14, 14, 256)),
+            "features.denseblock3": Layer((14, 14, 1024)),
+            "features.transition3": Layer((7, 7, 512)),
+            "features.denseblock4": Layer((7, 7, 1024)),
+            "classifier": Layer((1000,), 1024 * 1000 + 1000),
+        },
+    ),
     # torchvision r3d_18 (video, D×H×W×C, one 16×112×112×3 clip): 33,371,472
     # parameters, 40.70 GFLOPS in its table (_ops 40.697: multiply-adds of
     # the convs and the linear layer, torch's FlopCounterMode FLOPs / 2) =

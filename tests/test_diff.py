@@ -267,3 +267,28 @@ def test_command_line_match_choices_are_the_cores() -> None:
     from convcalc.cli.diff import MatchBy
 
     assert [m.value for m in MatchBy] == [m.value for m in Match]
+
+
+# ---------------------------------------------------------------- fields per axis (issue 14)
+CLIP = (
+    "name: {name}\ninput: [16, 32, 32, 3]\nlayers:\n"
+    "  - conv3d: {{filters: 8, kernel: {kernel}, stride: [1, 2, 2], padding: {padding}, name: stem}}\n"
+    "  - maxpool3d: {{kernel: 2, name: pool}}\n"
+)
+
+
+def test_fields_of_a_3d_network_are_compared_per_axis() -> None:
+    a = parse(CLIP.format(name="a", kernel="[3, 7, 7]", padding="[1, 3, 3]"), "a.yaml")
+    b = parse(CLIP.format(name="b", kernel="[1, 7, 7]", padding="[0, 3, 3]"), "b.yaml")
+    d = diff(a, b)
+    # one conv's field is its kernel; the pool adds (2 − 1)·jump, the jump being the stride 1×2×2
+    assert "field 3×7×7 → 1×7×7" in diff_text(d)
+    assert "field 4×9×9 → 2×9×9" in diff_text(d)
+    pool = diff_document(d)["layers"][1]
+    assert (pool["a"]["field"], pool["b"]["field"]) == ({"d": 4, "h": 9, "w": 9}, {"d": 2, "h": 9, "w": 9})
+
+
+def test_fields_of_a_1d_network_have_one_axis() -> None:
+    d = diff(load(resolve("m5")), load(resolve("m5")))
+    conv1 = diff_document(d)["layers"][0]
+    assert conv1["a"]["field"] == {"l": 80}  # 80 taps

@@ -94,6 +94,8 @@ def test_read_cells_match_the_forward_pass(h: int, w: int, k: int, s: int, pad: 
 @pytest.mark.parametrize(("kind", "options", "shape", "message"), [
     ("dense", {"units": 4}, (8,), "--draw shows a sliding window, and dense has none; use it with conv2d, maxpool2d or avgpool2d"),
     ("conv2d", {"filters": 1, "kernel": 3}, (64, 64, 3), "--draw fits padded inputs up to 32×32; this one is 64×64; try a smaller input such as 7x7x3"),
+    ("conv1d", {"filters": 1, "kernel": 3}, (10, 1), "--draw shows a window sliding over an H×W grid; conv1d on a 10×1 map (L×C) has 1 spatial axis; use --explain for its arithmetic"),
+    ("maxpool3d", {"kernel": 2}, (4, 5, 5, 1), "--draw shows a window sliding over an H×W grid; maxpool3d on a 4×5×5×1 map (D×H×W×C) has 3 spatial axes; use --explain for its arithmetic"),
 ])  # fmt: skip
 def test_refusals(kind: str, options: dict[str, Any], shape: tuple[int, ...], message: str) -> None:
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):

@@ -42,7 +42,7 @@ layers:
 CEIL_1D = """\
 input: [40, 4]
 layers:
-  - maxpool1d: {kernel: 3, ceil_mode: true, name: pool}
+  - avgpool1d: {kernel: 3, ceil_mode: true, name: pool}
 """
 
 
@@ -67,7 +67,8 @@ layers:
         ),
         pytest.param(
             CEIL_1D, Target.KERAS,
-            "<text>:3:5: layer 'pool' (maxpool1d): ceil_mode pooling has no Keras counterpart (Keras rounds pooled sizes down)",
+            "<text>:3:5: layer 'pool' (avgpool1d): ceil_mode average pooling whose last window overhangs the input has no Keras "
+            "counterpart (PyTorch leaves the overhang out of that window's divisor, Keras' valid pooling does not)",
             id="ceil-mode-in-keras",
         ),
     ],

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from convcalc.catalog import resolve
 from convcalc.cli import app
-from convcalc.graph import INPUT_ID, build_graph, layer_label, to_dot
+from convcalc.graph import INPUT_ID, MAX_LAYOUT, build_graph, layer_label, layout_size, to_dot
 from convcalc.layers import make_layer
 from convcalc.loader import load, parse
 from convcalc.render_graph import Drawing, DrawingError, render
@@ -147,6 +147,111 @@ def test_googlenet_concat_joins_four_branches() -> None:
     assert concat.output.channels == 256
 
 
+@pytest.fixture(scope="module")
+def densenet121():
+    return load(resolve("densenet121"))
+
+
+# Huang et al., 2017, table 1, with torchvision's growth 32: dense blocks of
+# 6, 12, 24 and 16 layers, each adding 32 channels; transitions halve them.
+DENSE_BLOCKS = [(6, 64), (12, 128), (24, 256), (16, 512)]
+"""(dense layers, channels in) of each dense block."""
+
+
+def test_densenet121_at_depth_2_is_one_box_per_dense_block_and_transition(densenet121) -> None:
+    graph = build_graph(densenet121, 1)  # --depth 2: the rows inside 'features'
+    blocks = [n for n in graph.nodes if n.layers > 1]
+    assert [(n.name, n.label) for n in blocks] == [
+        ("features.denseblock1", "dense_layer ×6"), ("features.transition1", "transition"),
+        ("features.denseblock2", "dense_layer ×12"), ("features.transition2", "transition"),
+        ("features.denseblock3", "dense_layer ×24"), ("features.transition3", "transition"),
+        ("features.denseblock4", "dense_layer ×16"),
+    ]
+    # a dense layer is norm, relu, 1×1 conv, norm, relu, 3×3 conv and the concat; a transition norm, relu, conv, pool
+    assert [n.layers for n in blocks] == [6 * 7, 4, 12 * 7, 4, 24 * 7, 4, 16 * 7]
+    # the chain through the blocks: 64 + 6·32 = 256 → 128, + 12·32 = 512 → 256, + 24·32 = 1024 → 512, + 16·32 = 1024
+    chain = [e.shape.format() for e in graph.edges]
+    assert chain[4:12] == ["56×56×64", "56×56×256", "28×28×128", "28×28×512", "14×14×256", "14×14×1024", "7×7×512", "7×7×1024"]
+    assert len(graph.nodes) == 16  # input, 4 stem layers, 7 blocks, norm5, relu, avgpool, classifier
+    assert len(graph.edges) == 15
+
+
+def test_densenet121_dense_layer_concat_joins_its_input_and_32_new_channels(densenet121) -> None:
+    graph = build_graph(densenet121)
+    concats = [n for n in graph.nodes if n.kind == "concat"]
+    assert len(concats) == sum(layers for layers, _ in DENSE_BLOCKS) == 58
+    joined = []
+    for node in concats:
+        incoming = [e.shape.channels for e in graph.edges if e.target == node.id]
+        assert node.merges and incoming[1] == 32 and node.output.channels == incoming[0] + 32, node.name
+        joined.append(incoming[0])
+    assert joined == [c + 32 * i for layers, c in DENSE_BLOCKS for i in range(layers)]
+
+
+# A DenseNet block as an ONNX export writes it: each layer's input is the
+# concat of the block's input and every earlier layer's new channels.
+FLAT_DENSE = """input: [8, 8, 16]
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c1}
+  - concat: {from: [input, c1], name: j1}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c2}
+  - concat: {from: [input, c1, c2], name: j2}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c3}
+  - concat: {from: [input, c1, c2, c3], name: j3}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c4}
+  - concat: {from: [input, c1, c2, c3, c4], name: j4}
+"""
+# The same block as the bundled densenet121 writes it: each concat joins the last one and the new channels.
+CHAINED_DENSE = """input: [8, 8, 16]
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c1}
+  - concat: {from: [input, c1], name: j1}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c2}
+  - concat: {from: [j1, c2], name: j2}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c3}
+  - concat: {from: [j2, c3], name: j3}
+  - conv2d: {filters: 4, kernel: 3, padding: 1, name: c4}
+  - concat: {from: [j3, c4], name: j4}
+"""
+
+
+def _wiring(graph):
+    names = {n.id: n.name for n in graph.nodes}
+    return [(names[e.source], names[e.target], e.shape.format()) for e in graph.edges]
+
+
+def test_flat_dense_concats_are_drawn_as_the_chain_they_equal() -> None:
+    flat, chained = build_graph(parse(FLAT_DENSE)), build_graph(parse(CHAINED_DENSE))
+    # 1 + 2 + 3 + 4 = 10 joins read in the file, 2 per concat drawn: 16 + 4 = 20, 24, 28 channels
+    assert _wiring(flat) == _wiring(chained)
+    assert [e for e in _wiring(flat) if e[1] == "j4"] == [("j3", "j4", "8×8×28"), ("c4", "j4", "8×8×4")]
+
+
+def test_concat_in_another_order_is_not_chained() -> None:
+    text = FLAT_DENSE.replace("from: [input, c1, c2, c3], name: j3", "from: [c1, input, c2, c3], name: j3")
+    wiring = _wiring(build_graph(parse(text)))
+    # j3 begins with c1, not with what j1 or j2 joined: drawn as written
+    assert [e[0] for e in wiring if e[1] == "j3"] == ["c1", "input", "c2", "c3"]
+    # j4 begins with j2's input, c1, c2 (not with j3's order)
+    assert [e[0] for e in wiring if e[1] == "j4"] == ["j2", "c3", "c4"]
+
+
+@pytest.mark.parametrize(
+    ("config", "depth", "size"),
+    [
+        # 174 layers and the input; the 12 identity shortcuts pass the 8 rows of their body,
+        # the 4 projections the 6 body rows beyond their own conv and batch norm
+        pytest.param("resnet50", None, 175 + 12 * 8 + 4 * 6, id="resnet50"),
+        pytest.param("resnet50", 0, 11, id="resnet50-stages"),  # a chain: no row passed
+        # 426 layers and the input; each of the 58 dense layers' input passes its 6 rows to the concat
+        pytest.param("densenet121", None, 427 + 58 * 6, id="densenet121"),
+    ],
+)
+def test_layout_size_counts_boxes_and_the_rows_edges_pass(config, depth, size) -> None:
+    assert layout_size(build_graph(load(resolve(config)), depth)) == size
+    assert size <= MAX_LAYOUT
+
+
 def test_dot_text_has_one_statement_per_node_and_edge_and_a_cluster_per_frame(resnet50) -> None:
     graph = build_graph(resnet50, 1)
     dot = to_dot(graph)
@@ -173,6 +278,85 @@ def test_svg_has_one_node_group_per_box(resnet50, depth) -> None:
     assert len(groups) == len(graph.nodes)
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]) == len(graph.edges)
     assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "cluster"]) == len(graph.clusters)
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("depth", "boxes", "frames"),
+    [
+        # --depth 2: 7 double-bordered boxes (4 dense blocks, 3 transitions) among 16
+        pytest.param(2, ["g0", "g1", "g2", "g3", "g4", "g5", "g6"], 0, id="depth-2"),
+        # --depth 3: the 58 dense layers as boxes in 4 frames; each transition's 4 layers in a frame
+        pytest.param(3, [f"g{i}" for i in range(58)], 4 + 3, id="depth-3"),
+    ],
+)
+def test_densenet121_svg_is_valid_and_shows_its_blocks(tmp_path: Path, depth, boxes, frames) -> None:
+    out = tmp_path / "net.svg"
+    result = run(f"model densenet121 --depth {depth} -o {out}")
+    assert result.exit_code == 0, result.output
+    root = ET.parse(out).getroot()  # well-formed XML
+    titles = [g.findtext(f"{SVG}title") for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert [t for t in titles if t.startswith("g")] == boxes
+    assert len([g for g in root.iter(f"{SVG}g") if g.get("class") == "cluster"]) == frames
+
+
+@needs_dot
+def test_densenet121_full_svg_draws_every_concat_join(tmp_path: Path) -> None:
+    out = tmp_path / "net.svg"
+    assert run(f"model densenet121 -o {out}").exit_code == 0
+    root = ET.parse(out).getroot()
+    concats = {
+        g.findtext(f"{SVG}title") for g in root.iter(f"{SVG}g")
+        if g.get("class") == "node" and [t.text for t in g.iter(f"{SVG}text")] == ["concat"]
+    }
+    assert len(concats) == sum(layers for layers, _ in DENSE_BLOCKS) == 58
+    edge_targets = Counter(
+        g.findtext(f"{SVG}title").split("->")[1] for g in root.iter(f"{SVG}g") if g.get("class") == "edge"
+    )
+    assert {edge_targets[c] for c in concats} == {2}  # the dense layer's input and its 32 new channels
+
+
+# 300 repeats of a residual over 8 layers: 300·9 + 2 = 2,702 boxes, and 300
+# shortcuts passing 8 rows each, 2,400: 5,102. At --depth 3 each residual is
+# one box: 302.
+MANY_BLOCKS = """input: [8, 8, 4]
+blocks:
+  unit:
+    layers:
+      - residual:
+          body: [relu, relu, relu, relu, relu, relu, relu, relu]
+layers:
+  - unit: {name: stage, repeat: 300}
+  - relu: {name: out}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        pytest.param(
+            MANY_BLOCKS, "",
+            "error: the drawing is too big for Graphviz to lay out in reasonable time: 5,102 boxes and rows passed "
+            "by edges (the cap is 3,000, docs/limits.md); draw it with --depth 3 (302 boxes)\n",
+            id="names-the-depth-that-fits",
+        ),
+        pytest.param(
+            "{input: [8, 8, 4], layers: [" + ", ".join(["relu"] * 3_000) + "]}", "--depth 1",
+            "error: the drawing is too big for Graphviz to lay out in reasonable time: 3,001 boxes and rows passed "
+            "by edges at --depth 1 (the cap is 3,000, docs/limits.md); write its repeated layers as blocks (docs/format.md#blocks) "
+            "to draw them collapsed\n",
+            id="flat",
+        ),
+    ],
+)
+def test_drawing_too_big_for_dot_is_refused_before_dot_runs(tmp_path: Path, monkeypatch, text, args, message) -> None:
+    source = tmp_path / "net.yaml"
+    source.write_text(text, encoding="utf-8")
+    monkeypatch.setattr("convcalc.render_graph.subprocess.run", lambda *a, **k: pytest.fail("dot was run"))
+    result = run(f"model {source} {args} -o {tmp_path / 'net.svg'}")
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
 
 
 def test_missing_graphviz_says_how_to_install() -> None:

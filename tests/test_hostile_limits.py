@@ -100,7 +100,7 @@ ROWS: list[Any] = [
     ),
     pytest.param(
         ["solve", "--model", "lenet5", "--high", "2000000000"], b"", 2,
-        r"scanning input sides up to 2,000,000,000 means 2,000,000,000 analyses of 12 layers, "
+        r"scanning input sides up to 2,000,000,000 means 1,999,999,969 analyses of 12 layers, "
         r"more than the 500,000 layer analyses of one scan; lower --high to about 41,666 or less",
         id="solve-model-high-2e9",
     ),

@@ -11,6 +11,7 @@ models; PyYAML's emitter referees the shell's fast flow writer.
 from __future__ import annotations
 
 import io
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from convcalc.errors import ConvCalcError
 from convcalc.shapes import parse_shape
 from convcalc.shell import Session, build, run_shell
 from convcalc.shell import growing as growing_module
-from convcalc.shell.state import _flow, _plain_flow
+from convcalc.shell.state import Entries, State, _flow, _plain_flow
 
 BLOCK_FILE = """\
 name: blocky
@@ -115,6 +116,83 @@ def test_a_piped_script_of_5000_lines_prints_every_row() -> None:
     rows = out.getvalue().splitlines()[2:]
     assert len(rows) == 5000
     assert rows[-1] == "5000  conv2d_4999     conv2d       8×8×2 → 8×8×2                     38 params  2,304 MACs"
+
+
+def _line_peak(s: Session, line: str) -> int:
+    """The least memory, over 8 runs of ``line``, held at once beyond what was held before it.
+
+    The least, because a list that grows now and then moves its items (once
+    in many lines); copying the model's entries would cost every line.
+    """
+    peaks = []
+    tracemalloc.start()
+    try:
+        for _ in range(8):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            s.execute(line)
+            peaks.append(tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        tracemalloc.stop()
+    return min(peaks)
+
+
+@pytest.mark.parametrize("line", ["relu", "conv 2 k3 p1"])
+def test_a_line_costs_no_more_after_thousands(line: str) -> None:
+    """Issue 11: a line appended to 4,000 layers needs no more memory than one appended to 100.
+
+    A copy of the entries per line (4,000 pointers, 32 kB) would show here;
+    a deterministic stand-in for µs/line staying flat in
+    ``benchmarks/shell_script.py``.
+    """
+    s = Session(parse_shape("8x8x2"))
+    for _ in range(100):
+        s.execute(line)
+    short = _line_peak(s, line)
+    for _ in range(6_000):
+        s.execute(line)
+    long = _line_peak(s, line)
+    assert long < short + 16_000, (short, long)
+
+
+# Operations on entries, each done alike to Entries and to plain tuples (the referee):
+# ("add", i, items) appends items to the i-th value held, ("cut", i, k) keeps its first k.
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 50), st.lists(st.sampled_from(["relu", "bn", "x"]), max_size=3)),
+        st.tuples(st.just("cut"), st.integers(0, 50), st.integers(-4, 8)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ops=operations)
+def test_entries_read_as_the_tuples_they_stand_for(ops: list[tuple[str, int, Any]]) -> None:
+    """Entries that share a list still each hold what a tuple would, whatever is appended later."""
+    held: list[tuple[Entries, tuple[Any, ...]]] = [(Entries(), ())]
+    for op, i, arg in ops:
+        entries, plain = held[i % len(held)]
+        if op == "add":
+            pick = [plain[j % len(plain)] for j in range(len(arg))] if plain and arg and arg[0] == "x" else arg
+            held.append((entries + tuple(pick), plain + tuple(pick)))  # 'x': the same objects again, as a redo
+        else:
+            held.append((entries[:arg], plain[:arg]))
+        for entries, plain in held:
+            assert entries == plain and plain == entries and (entries != plain) is False
+            assert (list(entries), len(entries), repr(entries), hash(entries)) == (list(plain), len(plain), repr(plain), hash(plain))
+            assert [entries[j] for j in range(-len(plain), len(plain))] == [plain[j] for j in range(-len(plain), len(plain))]
+            assert tuple(entries[1::2]) == plain[1::2] and tuple(entries[-2:]) == plain[-2:]
+    with pytest.raises(IndexError):
+        held[-1][0][len(held[-1][1])]
+
+
+def test_a_state_holds_entries_and_equals_one_made_from_a_tuple() -> None:
+    state = State(parse_shape("8x8x1"), ("relu", {"dense": {"units": 4}}))
+    assert isinstance(state.entries, Entries)
+    more = ({"dense": {"units": 4}},)
+    assert state == State(parse_shape("8x8x1"), Entries(["relu"]) + more)
+    assert state != State(parse_shape("8x8x1"), ("relu",))
 
 
 # ------------------------------------------------------------ the fast flow writer

@@ -37,7 +37,7 @@ RNG = np.random.default_rng(0)
 
 
 class G:
-    """A graph under construction: nodes, initializers, one NCHW float input."""
+    """A graph under construction: nodes, initializers, one float input (N×C×H×W unless given)."""
 
     def __init__(self, shape: tuple[int, ...] = (1, 3, 16, 16), *, input_dims: list[Any] | None = None) -> None:
         self.shape = shape
@@ -54,6 +54,24 @@ class G:
     def ints(self, name: str, values: list[int]) -> str:
         self.inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
         return name
+
+    def const(self, values: Any, dtype: Any = np.int64) -> str:
+        """A Constant node, as exporters write small tensors (rather than an initializer)."""
+        return self.op("Constant", [], value=numpy_helper.from_array(np.asarray(values, dtype)))
+
+    def torch_pads(self, sides: list[int], rank: int) -> str:
+        """The pads TorchScript computes for ``F.pad(x, sides)`` (last axis first) when it does not fold
+        constants (training mode): zeros appended, pairs reversed and transposed, flattened, cast."""
+        pads = self.op("Concat", [self.const(sides), self.op("ConstantOfShape", [self.const([2 * rank - len(sides)])])], axis=0)
+        pads = self.op("Reshape", [pads, self.const([-1, 2])])
+        pads = self.op("Slice", [pads, self.const([-1]), self.const([-(2**63 - 1)]), self.const([0]), self.const([-1])])
+        pads = self.op("Transpose", [pads], perm=[1, 0])
+        pads = self.op("Reshape", [pads, self.const([-1])])
+        return self.op("Cast", [pads], to=TensorProto.INT64)
+
+    def bn(self, x: str, name: str, c: int, **attrs: Any) -> Any:
+        stats = [self.w(f"{name}.mean", c), self.w(f"{name}.var", c, value=np.ones(c, np.float32))]
+        return self.op("BatchNormalization", [x, self.w(f"{name}.weight", c), self.w(f"{name}.bias", c), *stats], **attrs)
 
     def op(self, op_type: str, inputs: list[str], n_out: int = 1, name: str | None = None, **attrs: Any) -> Any:
         self.count += 1
@@ -84,11 +102,11 @@ def figures(path: Path, **kwargs: Any) -> Any:
 
 
 def reference_output(model: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The evaluator's output shape, batch dropped, channels last for a map."""
+    """The evaluator's output shape, batch dropped, channels last for a map (N×C×L, N×C×H×W, N×C×D×H×W)."""
     x = RNG.standard_normal(shape).astype(np.float32)
     (y,) = ReferenceEvaluator(model).run(None, {"x": x})
     dims = y.shape[1:]
-    return (*dims[1:], dims[0]) if len(dims) == 3 else tuple(dims)
+    return (*dims[1:], dims[0]) if len(dims) >= 2 else tuple(dims)
 
 
 WEIGHT_INPUTS = {
@@ -203,6 +221,79 @@ def shape_arithmetic() -> Any:
     return g, y, 0
 
 
+def audio_1d() -> Any:
+    """N×C×L: strided, dilated Conv with asymmetric pads; BN; MaxPool in ceil mode whose last window
+    would start in the right padding (dropped); Pad; grouped SAME_LOWER Conv; AveragePool without the
+    padding; GlobalAveragePool, Flatten, Gemm."""
+    g = G((1, 2, 50))
+    y = g.op("Conv", ["x", g.w("c1.weight", 6, 2, 5), g.w("c1.bias", 6)], pads=[2, 1], strides=[3], dilations=[2])
+    y = g.op("Relu", [g.bn(y, "bn1", 6)])
+    y = g.op("MaxPool", [y], kernel_shape=[2], strides=[2], pads=[1, 1], ceil_mode=1)
+    y = g.op("Pad", [y, g.ints("pads", [0, 0, 3, 0, 0, 1])])
+    y = g.op("Conv", [y, g.w("c2.weight", 8, 3, 3)], group=2, auto_pad="SAME_LOWER", strides=[2])
+    y = g.op("AveragePool", [y], kernel_shape=[3], strides=[1], pads=[1, 1], ceil_mode=1)
+    y = g.op("GlobalAveragePool", [y])
+    y = g.op("Flatten", [y], axis=1)
+    y = g.op("Gemm", [y, g.w("fc.weight", 4, 8), g.w("fc.bias", 4)], transB=1)
+    return g, y, 2 * 6
+
+
+def video_3d() -> Any:
+    """N×C×D×H×W: R(2+1)D's factored 1×3×3 and 3×1×1 Convs, BN, residual Add, Pad computed by the
+    TorchScript subgraph, MaxPool, SAME_UPPER Conv, AveragePool in ceil mode, ReduceMean to N×C, Gemm."""
+    g = G((1, 3, 4, 9, 9))
+    s = g.op("Conv", ["x", g.w("s.weight", 5, 3, 1, 3, 3)], pads=[0, 1, 1, 0, 1, 1], strides=[1, 2, 2])
+    s = g.op("Relu", [g.bn(s, "bn1", 5)])
+    y = g.op("Conv", [s, g.w("t.weight", 5, 5, 3, 1, 1), g.w("t.bias", 5)], pads=[1, 0, 0, 1, 0, 0])
+    y = g.op("Add", [y, s])
+    y = g.op("Pad", [y, g.torch_pads([1, 0, 0, 2, 1, 1], 5), g.const(0.0, np.float32)])
+    y = g.op("MaxPool", [y], kernel_shape=[1, 3, 3], strides=[1, 2, 2], pads=[0, 1, 1, 0, 1, 1])
+    y = g.op("Conv", [y, g.w("c.weight", 6, 5, 2, 2, 2)], auto_pad="SAME_UPPER", strides=[2, 2, 2])
+    y = g.op("AveragePool", [y], kernel_shape=[1, 2, 2], strides=[1, 2, 2], ceil_mode=1)
+    y = g.op("ReduceMean", [y], axes=[2, 3, 4], keepdims=0)
+    y = g.op("Gemm", [y, g.w("fc.weight", 6, 3)])
+    return g, y, 2 * 5
+
+
+def transposed_nd() -> Any:
+    """ConvTranspose in 3-D: stride 2 with output padding, then asymmetric pads on W."""
+    g = G((1, 4, 3, 5, 5))
+    y = g.op("ConvTranspose", ["x", g.w("up.weight", 4, 2, 2, 3, 3), g.w("up.bias", 2)], strides=[2, 2, 2], pads=[0, 1, 1, 0, 1, 1], output_padding=[1, 1, 0])
+    y = g.op("ConvTranspose", [y, g.w("up2.weight", 2, 3, 1, 1, 2)], strides=[1, 1, 2], pads=[0, 0, 1, 0, 0, 0])
+    return g, y, 0
+
+
+def audio_transposed() -> Any:
+    """ConvTranspose 1-D with asymmetric pads and output padding (not grouped: onnx 1.23's reference
+    evaluator fails on a grouped ConvTranspose)."""
+    g = G((1, 4, 9))
+    y = g.op("ConvTranspose", ["x", g.w("up.weight", 4, 3, 4), g.w("up.bias", 3)], strides=[3], pads=[2, 1], output_padding=[2])
+    return g, y, 0
+
+
+def stem_2d_pads_subgraph() -> Any:
+    """nn.ZeroPad2d((1, 2, 3, 0)) as TorchScript writes it in training mode, then a Conv."""
+    g = G((1, 3, 8, 8))
+    y = g.op("Pad", ["x", g.torch_pads([1, 2, 3, 0], 4), g.const(0.0, np.float32)], mode="constant")
+    y = g.op("Conv", [y, g.w("c.weight", 4, 3, 3, 3)], strides=[2, 2])
+    return g, y, 0
+
+
+def dynamo_1d_pooling() -> Any:
+    """The dynamo exporter's AdaptiveAvgPool1d(1): Unsqueeze to N×C×1×L, ReduceMean over the last two axes,
+    Squeeze the 1 away, Reshape to N×C; then a second pool of the view without keepdims."""
+    g = G((1, 4, 10))
+    y = g.op("Conv", ["x", g.w("c.weight", 6, 4, 3)])
+    u = g.op("Unsqueeze", [y, g.ints("ax2", [2])])
+    y = g.op("ReduceMean", [u], axes=[-1, -2], keepdims=1)
+    y = g.op("Squeeze", [y, "ax2"])
+    y = g.op("Reshape", [y, g.ints("flat", [1, 6])], allowzero=1)
+    z = g.op("ReduceMean", [u], axes=[2, 3], keepdims=0)
+    y = g.op("Add", [y, z])
+    y = g.op("Gemm", [y, g.w("fc.weight", 3, 6)], transB=1)
+    return g, y, 0
+
+
 class Case(NamedTuple):
     build: Any
     id: str
@@ -216,6 +307,12 @@ CASES = [
     Case(squeeze_excite, "silu-squeeze-excite-hardswish-clip"),
     Case(shuffle_split_concat, "split-concat-shuffle-slice"),
     Case(shape_arithmetic, "shape-ops-flatten"),
+    Case(audio_1d, "1d-conv-bn-pool-pad-same-lower-gemm"),
+    Case(video_3d, "3d-factored-conv-residual-pads-subgraph-reducemean"),
+    Case(transposed_nd, "3d-transposed"),
+    Case(audio_transposed, "1d-transposed"),
+    Case(stem_2d_pads_subgraph, "2d-pads-subgraph"),
+    Case(dynamo_1d_pooling, "1d-pooling-through-a-2d-view"),
 ]
 
 
@@ -269,13 +366,43 @@ def test_transposed_convolution_macs(tmp_path: Path) -> None:
         (squeeze_excite, ["conv2d", "silu", "global_avgpool2d", "conv2d", "relu", "conv2d", "hardsigmoid", "multiply", "hardswish", "relu6"]),
         (shuffle_split_concat, ["split", "conv2d", "concat", "channel_shuffle", "slice"]),
         (shape_arithmetic, ["conv2d", "flatten", "dense"]),
+        (audio_1d, ["conv1d", "batchnorm1d", "relu", "maxpool1d", "zeropad1d", "conv1d", "avgpool1d", "global_avgpool1d", "flatten", "dense"]),
+        (video_3d, ["conv3d", "batchnorm3d", "relu", "conv3d", "add", "zeropad3d", "maxpool3d", "conv3d", "avgpool3d", "global_avgpool3d", "dense"]),
+        (stem_2d_pads_subgraph, ["zeropad2d", "conv2d"]),
+        (dynamo_1d_pooling, ["conv1d", "global_avgpool1d", "flatten", "global_avgpool1d", "add", "dense"]),
     ],
-    ids=["convnext", "squeeze-excite", "shuffle", "shape-ops"],
+    ids=["convnext", "squeeze-excite", "shuffle", "shape-ops", "1-D", "3-D", "pads-subgraph", "1-D-view"],
 )
 def test_patterns_become_one_layer_each(build: Any, kinds: list[str], tmp_path: Path) -> None:
     g, out, _ = build()
     doc = read_document(save(g.model(out), tmp_path))
     assert [next(iter(entry)) for entry in doc["layers"]] == kinds
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "padding"),
+    [
+        ((1, 2, 12), [3], [2], [1, 0]),  # 6 outputs: 5·2 + 3 − 12 = 1 pixel to add
+        ((1, 2, 5, 6, 7), [2, 3, 4], [1, 2, 3], [1, 0, 1, 0, 2, 1]),  # D 1, H 1, W 2·3 + 4 − 7 = 3
+    ],
+    ids=["1-D", "3-D"],
+)
+def test_same_lower_puts_the_odd_pixel_first(shape: tuple[int, ...], kernel: list[int], stride: list[int], padding: list[int], tmp_path: Path) -> None:
+    """The padding convcalc writes for SAME_LOWER, given back to the evaluator as explicit pads, computes the same numbers."""
+    g = G(shape)
+    y = g.op("Conv", ["x", g.w("c.weight", 3, shape[1], *kernel)], auto_pad="SAME_LOWER", strides=stride)
+    model = g.model(y)
+    written = next(iter(read_document(save(model, tmp_path))["layers"][0].values()))["padding"]
+    assert written == padding
+    n = len(kernel)
+    explicit = G(shape)
+    explicit.inits = g.inits
+    y2 = explicit.op("Conv", ["x", "c.weight"], pads=written[0::2] + written[1::2], strides=stride)
+    x = RNG.standard_normal(shape).astype(np.float32)
+    (a,) = ReferenceEvaluator(model).run(None, {"x": x})
+    (b,) = ReferenceEvaluator(explicit.model(y2)).run(None, {"x": x})
+    assert a.shape == b.shape and len(written) == 2 * n
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_folded_bias_and_names(tmp_path: Path) -> None:
@@ -436,6 +563,80 @@ def test_bad_files_give_one_sentence_and_exit_2(make: Any, message: str, tmp_pat
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def _rank6(tmp_path: Path) -> Path:
+    g = G((1, 1, 2, 2, 2, 2))
+    return save(g.model(g.op("Relu", ["x"])), tmp_path, "rank6.onnx")
+
+
+def _symbolic_length(tmp_path: Path) -> Path:
+    g = G((1, 2, 16), input_dims=["N", 2, "L"])
+    return save(g.model(g.op("Conv", ["x", g.w("c", 4, 2, 3)])), tmp_path, "audio.onnx")
+
+
+def _symbolic_frames(tmp_path: Path) -> Path:
+    g = G((1, 3, 4, 8, 8), input_dims=["N", 3, "T", 8, 8])
+    return save(g.model(g.op("Conv", ["x", g.w("c", 4, 3, 3, 3, 3)])), tmp_path, "video.onnx")
+
+
+def _conv2d_weights_on_audio(tmp_path: Path) -> Path:
+    g = G((1, 2, 16))
+    return save(g.model(g.op("Conv", ["x", g.w("c", 4, 2, 3, 3)], name="c")), tmp_path, "audio.onnx")
+
+
+def _pad_channels(tmp_path: Path) -> Path:
+    g = G((1, 2, 16))
+    y = g.op("Pad", ["x", g.ints("pads", [0, 1, 0, 0, 1, 0])], name="p")
+    return save(g.model(g.op("Conv", [y, g.w("c", 4, 4, 3)])), tmp_path, "audio.onnx")
+
+
+def _unknown_on_video(tmp_path: Path) -> Path:
+    g = G((1, 2, 2, 4, 4))
+    y = g.op("LpNormalization", ["x"], name="norm3d")
+    return save(g.model(g.op("Conv", [y, g.w("c", 2, 2, 1, 1, 1)])), tmp_path, "video.onnx")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_rank6, r"rank6\.onnx: input 'x' has shape \[1, 1, 2, 2, 2, 2\]; convcalc reads N×F vectors and N×C×L, N×C×H×W or N×C×D×H×W maps$"),
+        (_symbolic_length, r"audio\.onnx: input 'x' has a symbolic L size 'L'; give --input LxC$"),
+        (_symbolic_frames, r"video\.onnx: input 'x' has a symbolic D size 'T'; give --input DxHxW$"),
+        (
+            _conv2d_weights_on_audio,
+            r"audio\.onnx: node 'c' \(Conv\): is not a convolution convcalc reads: it takes a tensor of shape \[1, 2, 16\] "
+            r"with 4-D weights; convcalc reads N×C×L, N×C×H×W and N×C×D×H×W tensors with 3-D, 4-D and 5-D weights$",
+        ),
+        (_pad_channels, r"audio\.onnx: node 'p' \(Pad\): pads an axis other than the spatial ones \(L; H and W; D, H and W\)$"),
+        (_unknown_on_video, r"video\.onnx: ONNX op 'LpNormalization' \(node 'norm3d'\) is not supported by convcalc; "),
+    ],
+    ids=["rank-6", "symbolic-L", "symbolic-D", "conv-rank-mismatch", "pad-channels", "unknown-op-3d"],
+)
+def test_nd_refusals_are_one_sentence(make: Any, message: str, tmp_path: Path) -> None:
+    path = make(tmp_path)
+    with pytest.raises(SourceError, match=message):
+        read_document(path)
+    result = CliRunner().invoke(app, ["model", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_input_override_for_video_and_audio(tmp_path: Path) -> None:
+    """--input gives D×H×W (or with C) for N×C×D×H×W, L (or L×C) for N×C×L; the output follows the evaluator."""
+    video = _symbolic_frames(tmp_path)
+    g = G((1, 3, 6, 10, 12))
+    g.op("Conv", ["x", g.w("c", 4, 3, 3, 3, 3)])
+    expected = reference_output(g.model(g.nodes[-1].output[0]), (1, 3, 6, 10, 12))
+    assert figures(video, input=(6, 10, 12)).output.dims == expected == (4, 8, 10, 4)
+    assert figures(video, input=(6, 10, 12, 3)).output.dims == expected
+    with pytest.raises(SourceError, match=r"--input 10x12 does not fit input 'x', which is N×C×D×H×W: give D×H×W or D×H×W×C$"):
+        read_document(video, input=(10, 12))
+    audio = _symbolic_length(tmp_path)
+    assert figures(audio, input=(40, 2)).output.dims == (38, 4)  # 40 − 3 + 1 positions, 4 filters
+    with pytest.raises(SourceError, match="--input has 3 channels but the model's input has 2"):
+        read_document(audio, input=(40, 3))
 
 
 def test_reading_needs_no_onnx_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
-"""ONNX import without the onnx package: a committed 2 KB fixture and damaged copies of it.
+"""ONNX import without the onnx package: committed 2 KB fixtures and damaged copies of them.
 
 ``tests/data/onnx/tiny_cnn.onnx`` (built by ``make_fixtures.py`` next to it):
 1×3×16×16 → Conv 8, 3×3, stride 2, pad 1, bias → Relu → MaxPool 3, stride 2,
 pad 1 → BatchNormalization → GlobalAveragePool → Flatten → Gemm 10.
+``tiny_audio.onnx`` (N×C×L) and ``tiny_video.onnx`` (N×C×D×H×W), built by
+``make_nd_fixtures.py``, are described there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from convcalc.loader import parse_model
 from convcalc.model import analyse
 
 TINY = Path(__file__).parent / "data" / "onnx" / "tiny_cnn.onnx"
+AUDIO = TINY.with_name("tiny_audio.onnx")
+VIDEO = TINY.with_name("tiny_video.onnx")
 
 
 def test_tiny_cnn_figures() -> None:
@@ -36,6 +40,55 @@ def test_tiny_cnn_figures() -> None:
     assert (t.params, t.trainable_params, t.non_trainable_params, t.macs) == (346, 330, 16, 13_904)
     assert summary.output.dims == (10,)
     assert [r.node.name for r in summary.rows] == ["conv1", "relu", "maxpool", "bn", "avgpool", "Flatten", "fc"]
+
+
+def test_tiny_audio_figures() -> None:
+    """N×C×L, worked by hand:
+
+    pad: the exporter's pads subgraph gives [0, 0, 2, 0, 0, 1]: L 64 + 2 + 1 = 67
+    conv: (67 − 5) // 2 + 1 = 32 positions × 4; params 5·1·4 + 4 = 24; MACs 32·4 · 5 = 640
+    bn: 2·4 = 8 trainable, 2·4 = 8 running statistics (its training-mode outputs are not layers)
+    pool: ceil((32 − 2) / 2) + 1 = 16 positions
+    fc: 4·3 + 3 = 15 params, 12 MACs
+    total 24 + 16 + 15 = 55; MACs 652
+    """
+    summary = analyse(parse_model(load_source(AUDIO), str(AUDIO)))
+    t = summary.totals
+    assert (t.params, t.trainable_params, t.non_trainable_params, t.macs) == (55, 47, 8, 652)
+    assert [(r.node.name, r.node.spec.kind, r.result.output.dims) for r in summary.rows] == [
+        ("pad", "zeropad1d", (67, 1)),
+        ("conv", "conv1d", (32, 4)),
+        ("bn", "batchnorm1d", (32, 4)),
+        ("relu", "relu", (32, 4)),
+        ("pool", "maxpool1d", (16, 4)),
+        ("avgpool", "global_avgpool1d", (1, 4)),
+        ("Flatten", "flatten", (4,)),
+        ("fc", "dense", (3,)),
+    ]
+
+
+def test_tiny_video_figures() -> None:
+    """N×C×D×H×W, worked by hand:
+
+    s: D 4, H = W = (8 + 2 − 3) // 2 + 1 = 4; params 1·3·3·2·4 = 72; MACs 4·4·4·4 · 18 = 4,608
+    bn: 8 trainable, 8 running statistics
+    t: 4×4×4×4; params 3·4·4 + 4 = 52; MACs 256 · 12 = 3,072
+    pool: 2×2×2×4; fc: 4·5 + 5 = 25 params, 20 MACs
+    total 72 + 16 + 52 + 25 = 165; MACs 7,700
+    """
+    summary = analyse(parse_model(load_source(VIDEO), str(VIDEO)))
+    t = summary.totals
+    assert (t.params, t.trainable_params, t.non_trainable_params, t.macs) == (165, 157, 8, 7_700)
+    assert read_document(VIDEO)["input"] == [4, 8, 8, 2]
+    kinds = [(r.node.spec.kind, r.result.output.dims) for r in summary.rows]
+    assert kinds[:6] == [
+        ("conv3d", (4, 4, 4, 4)),
+        ("batchnorm3d", (4, 4, 4, 4)),
+        ("relu", (4, 4, 4, 4)),
+        ("conv3d", (4, 4, 4, 4)),
+        ("add", (4, 4, 4, 4)),
+        ("maxpool3d", (2, 2, 2, 4)),
+    ]
 
 
 def test_symbolic_batch_is_one_sample() -> None:
@@ -91,10 +144,11 @@ def test_every_truncation_is_one_sentence(cut: int, tmp_path: Path) -> None:
         read_document(path)
 
 
+@pytest.mark.parametrize("source", [TINY, AUDIO], ids=["2-D", "1-D-pad-subgraph"])
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 2125), st.integers(0, 255)), min_size=1, max_size=8))
-def test_damaged_bytes_never_escape_as_another_error(tmp_path_factory: pytest.TempPathFactory, flips: list[tuple[int, int]]) -> None:
-    data = bytearray(TINY.read_bytes())
+def test_damaged_bytes_never_escape_as_another_error(source: Path, tmp_path_factory: pytest.TempPathFactory, flips: list[tuple[int, int]]) -> None:
+    data = bytearray(source.read_bytes())
     for at, byte in flips:
         data[at % len(data)] = byte
     path = tmp_path_factory.mktemp("damaged") / "d.onnx"
@@ -107,3 +161,28 @@ def test_damaged_bytes_never_escape_as_another_error(tmp_path_factory: pytest.Te
         from convcalc.errors import ConvCalcError
 
         assert isinstance(error, ConvCalcError), repr(error)
+
+
+_NOT_UNDERSTOOD = ("is not understood; give the spatial size with positive whole numbers, optionally with "
+                   "channels: 299x299, 299x299x3, 16000 (audio), 16x112x112 (video)")
+
+
+@pytest.mark.parametrize(
+    ("source", "size", "code", "said"),
+    [
+        (AUDIO, "40", 0, "input: 40×1 (L×C"),  # a bare length: the channels stay
+        (AUDIO, "40x1", 0, "input: 40×1 (L×C"),
+        (VIDEO, "6x10x12", 0, "input: 6×10×12×2 (D×H×W×C"),
+        (TINY, "32x32", 0, "input: 32×32×3 (H×W×C"),
+        (TINY, "²x32", 2, f"error: --input '²x32' {_NOT_UNDERSTOOD}"),  # isdigit() would say yes, int() no
+        (TINY, "３２x32", 2, f"error: --input '３２x32' {_NOT_UNDERSTOOD}"),
+        (TINY, "0x32", 2, f"error: --input '0x32' {_NOT_UNDERSTOOD}"),
+        (TINY, "1x2x3x4x5", 2, f"error: --input '1x2x3x4x5' {_NOT_UNDERSTOOD}"),
+        (TINY, "9" * 12 + "x32", 2, f"error: --input '{'9' * 12}x32' has a size above 2,147,483,647, the largest accepted (docs/limits.md)"),
+    ],
+    ids=["audio-length", "audio-lxc", "video-dhw", "image-hw", "superscript", "full-width", "zero", "five-sizes", "huge"],
+)  # fmt: skip
+def test_model_input_override_of_an_imported_file(source: Path, size: str, code: int, said: str) -> None:
+    result = CliRunner().invoke(app, ["model", str(source), "--input", size], env={"NO_COLOR": "1"})
+    assert result.exit_code == code, result.output
+    assert said in result.output

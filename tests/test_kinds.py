@@ -7,7 +7,6 @@ name. The generated index and schema must match the declarations.
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 from typing import Any
 
@@ -137,9 +136,9 @@ def test_every_rule_is_declared_and_runs(kind: str) -> None:
 def test_every_option_is_declared_with_a_schema_and_doc(kind: str) -> None:
     cls = spec_class(kind)
     assert cls.__doc__ and cls.__doc__.strip()
-    for f in dataclasses.fields(cls):
-        assert isinstance(f.metadata["norm"].schema, dict), f"{kind}.{f.name} has no schema fragment"
-        assert f.metadata["doc"], f"{kind}.{f.name} has no doc"
+    for f in cls.declared():
+        assert isinstance(f.norm.schema, dict), f"{kind}.{f.name} has no schema fragment"
+        assert f.doc, f"{kind}.{f.name} has no doc"
     assert cls.positional is None or cls.positional in cls.option_names()
 
 
@@ -194,3 +193,85 @@ def test_generated_kinds_doc_is_current() -> None:
     if not DOCS.exists():
         pytest.skip("not a source checkout")
     assert DOCS.read_text(encoding="utf-8") == kinds_markdown(), "run `python -m convcalc.layers` to regenerate"
+
+
+# --------------------------------------------------------------- the spec object
+def _conv(**options: Any) -> Any:
+    return make_layer("conv2d", {"filters": 8, "kernel": 3, **options})
+
+
+SPEC_ERRORS = [
+    # (what, call, exception, message)
+    ("too many positional", lambda: spec_class("relu")(1), TypeError, "ReLU() takes 0 positional arguments but 1 were given"),
+    ("unknown keyword", lambda: spec_class("conv2d")(8, 3, strid=2), TypeError, "Conv2d() got an unexpected keyword argument 'strid'"),
+    ("missing required", lambda: spec_class("conv2d")(8), TypeError, "Conv2d() missing required argument: 'kernel'"),
+    ("given twice", lambda: spec_class("conv2d")(8, 3, filters=4), TypeError, "Conv2d() got multiple values for argument 'filters'"),
+    ("assigned", lambda: setattr(_conv(), "stride", (2, 2)), AttributeError, "a layer spec is frozen: cannot assign to 'stride'; use replace()"),
+    ("deleted", lambda: delattr(_conv(), "stride"), AttributeError, "a layer spec is frozen: cannot delete 'stride'"),
+]
+
+
+@pytest.mark.parametrize(("what", "call", "error", "message"), SPEC_ERRORS, ids=[c[0] for c in SPEC_ERRORS])
+def test_spec_construction_errors(what: str, call: Any, error: type, message: str) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_spec_built_directly_equals_one_built_from_options() -> None:
+    # positional order is declaration order; values are normalised either way
+    direct = spec_class("conv2d")(8, 3, 2)
+    built = _conv(stride=[2, 2])
+    assert direct == built and hash(direct) == hash(built)
+    assert direct.stride == (2, 2) and direct.options() == {"filters": 8, "kernel": 3, "stride": 2}
+    assert repr(direct).startswith("Conv2d(filters=8, kernel=(3, 3), stride=(2, 2), padding=")
+
+
+def test_specs_of_different_kinds_differ_even_without_options() -> None:
+    assert make_layer("relu") != make_layer("sigmoid")
+    assert make_layer("relu") == make_layer("ReLU")
+    assert len({make_layer("relu"), make_layer("relu"), make_layer("sigmoid")}) == 2
+
+
+def test_replace_normalises_and_validates_anew() -> None:
+    spec = _conv()
+    strided = spec.replace(stride=2)
+    assert strided.stride == (2, 2) and spec.stride == (1, 1)
+    assert apply(strided, MAP).output == Shape.of(3, 3, 8)  # (8 − 3) // 2 + 1
+    with pytest.raises(SpecError, match="groups"):
+        make_layer("conv2d", {"filters": 8, "kernel": 3, "groups": 3}).replace(groups=0)
+
+
+def test_specs_pickle() -> None:
+    import pickle
+
+    for kind, (options, _) in SAMPLES.items():
+        spec = make_layer(kind, options)
+        assert pickle.loads(pickle.dumps(spec)) == spec, kind
+
+
+def test_an_option_may_not_hide_a_method() -> None:
+    from convcalc.layers.base import LayerSpec, option
+    from convcalc.layers.options import whole
+
+    with pytest.raises(TypeError, match="Bad: option 'replace' would hide an attribute of its bases"):
+        type("Bad", (LayerSpec,), {"replace": option(whole, 1, "a clash")})
+
+
+def test_a_subclass_keeps_the_order_of_options_it_redeclares() -> None:
+    from convcalc.layers.base import LayerSpec, option
+    from convcalc.layers.options import whole
+
+    base = type("Base", (LayerSpec,), {"a": option(whole, 1, "a"), "b": option(whole, 2, "b")})
+    child = type("Child", (base,), {"a": option(whole, 5, "a again"), "c": option(whole, 3, "c")})
+    assert child.option_names() == ("a", "b", "c")
+    made = child()
+    assert (made.a, made.b, made.c) == (5, 2, 3)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_spec_is_slotted(kind: str) -> None:
+    # a mixin without __slots__ would give every spec a __dict__ (memory per
+    # layer in a 100,000-layer file, and a way around the frozen guard)
+    spec = make_layer(kind, SAMPLES[kind][0])
+    assert not hasattr(spec, "__dict__"), [c.__name__ for c in type(spec).__mro__ if "__slots__" not in vars(c)]

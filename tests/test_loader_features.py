@@ -82,6 +82,21 @@ GOOD = [
          "input: [12, 20, 3]\nblocks:\n  whole:\n    layers: [avgpool2d: {kernel: [$in_h, $in_w]}]\n"
          "layers: [whole]\n",
          {"whole.avgpool2d": (1, 1, 3)}),
+    # The 1-D and 3-D counterparts: a window as long as the map leaves one position per axis,
+    # and a 1×1 conv with as many filters as the map is long gives the channels
+    Good("in-l-of-a-1d-map",
+         "input: [100, 4]\nblocks:\n  whole:\n    layers:\n      - conv1d: {filters: $in_l, kernel: 1}\n"
+         "      - avgpool1d: {kernel: $in_l}\nlayers: [whole]\n",
+         {"whole.conv1d": (100, 100), "whole.avgpool1d": (1, 100)}),
+    Good("in-d-in-h-in-w-of-a-3d-map",
+         "input: [6, 12, 20, 3]\nblocks:\n  whole:\n    layers: [avgpool3d: {kernel: [$in_d, $in_h, $in_w]}]\n"
+         "layers: [whole]\n",
+         {"whole.avgpool3d": (1, 1, 1, 3)}),
+    Good("in-d-per-repeat-instance",  # each instance halves the depth it is given: 16 → 8 → 4
+         "input: [16, 8, 8, 2]\nblocks:\n  half:\n    layers: [maxpool3d: {kernel: [2, 1, 1], name: p}]\n"
+         "  probe:\n    layers: [conv3d: {filters: $in_d, kernel: 1, name: c}]\n"
+         "layers: [half, probe, half, probe]\n",
+         {"probe.c": (8, 8, 8, 8), "probe_1.c": (4, 8, 8, 4)}),
     Good("in-channels-of-a-vector",
          "input: [10]\nblocks: {half: {layers: [dense: {units: $in_channels // 2}]}}\nlayers: [half]\n",
          {"half.dense": (5,)}),
@@ -159,6 +174,17 @@ BAD = [
         "layers: [b]\n",
         "net.yaml:5:24: layer 'b.dense' (dense): expression '$in_h' uses unknown parameter 'in_h'; "
         "known: in_channels", "$in_h"),
+    Bad("in-d-of-a-2d-map", "input: [8, 8, 3]\nblocks:\n  b:\n    layers:\n      - conv2d: {filters: $in_d, kernel: 1}\n"
+        "layers: [b]\n",
+        "net.yaml:5:27: layer 'b.conv2d' (conv2d): expression '$in_d' uses unknown parameter 'in_d'; "
+        "did you mean 'in_w'?", "$in_d"),
+    Bad("in-h-of-a-1d-map", "input: [100, 4]\nblocks:\n  b:\n    layers:\n      - conv1d: {filters: $in_h, kernel: 1}\n"
+        "layers: [b]\n",
+        "net.yaml:5:27: layer 'b.conv1d' (conv1d): expression '$in_h' uses unknown parameter 'in_h'; "
+        "did you mean 'in_l'?", "$in_h"),
+    Bad("reserved-in-d", "input: [8, 8, 3]\nblocks: {b: {params: {in_d: 3}, layers: [relu]}}\nlayers: [b]\n",
+        "net.yaml:2:23: parameter name 'in_d' is reserved: inside a block it is the input's d; "
+        "choose another name", "in_d"),
     Bad("reserved-parameter-name", "input: [8, 8, 3]\nblocks: {b: {params: {in_channels: 3}, layers: [relu]}}\nlayers: [b]\n",
         "net.yaml:2:23: parameter name 'in_channels' is reserved: inside a block it is the input's channels; "
         "choose another name", "in_channels"),

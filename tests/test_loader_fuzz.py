@@ -9,7 +9,6 @@ building and shape inference. Any other exception is a bug in the loader.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -157,7 +156,7 @@ _COMMON = st.one_of(st.just({}), st.just({}), st.just({}), st.fixed_dictionaries
 
 
 def _required(kind: str) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(spec_class(kind)) if f.default is dataclasses.MISSING)  # type: ignore[arg-type]
+    return tuple(f.name for f in spec_class(kind).declared() if f.required)
 
 
 @st.composite

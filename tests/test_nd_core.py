@@ -9,6 +9,7 @@ PyTorch).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -339,8 +340,40 @@ def test_cc201_per_axis(tmp_path: Path, text: str, message: str) -> None:
     assert [(f.code, f.message) for f in check_file(str(path))] == [("CC201", message)]
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("input: [4, 8]\nlayers: [adaptive_avgpool1d: {output_size: 6}]\n",
+         "layer 'adaptive_avgpool1d' (adaptive_avgpool1d): output 6 is larger than its 4 input, so windows repeat positions"),
+        ("input: [2, 8, 8, 3]\nlayers: [adaptive_maxpool3d: {output_size: [4, 8, 8]}]\n",
+         "layer 'adaptive_maxpool3d' (adaptive_maxpool3d): output 4×8×8 is larger than its 2×8×8 input, so windows repeat voxels"),
+        ("input: [7, 7, 3]\nlayers: [adaptive_avgpool2d: {output_size: [7, 9]}]\n",
+         "layer 'adaptive_avgpool2d' (adaptive_avgpool2d): output 7×9 is larger than its 7×7 input, so windows repeat pixels"),
+    ],
+    ids=["1d", "3d-depth", "2d-width"],
+)  # fmt: skip
+def test_cc202_adaptive_pool_larger_than_its_input_per_axis(tmp_path: Path, text: str, message: str) -> None:
+    # torch's adaptive pools accept it and repeat inputs: AdaptiveAvgPool1d(6) on 4 samples reads sample 0 twice
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    assert [(f.code, f.message) for f in check_file(str(path))] == [("CC202", message)]
+
+
 def test_cc201_forgives_zeropad3d_planes(tmp_path: Path) -> None:
     # 8 + 0 + 1 = 9 planes, the last one added by zeropad3d: only padding is dropped
     path = tmp_path / "net.yaml"
     path.write_text("input: [8, 8, 8, 3]\nlayers: [zeropad3d: {padding: [0, 1, 0, 0, 0, 0]}, maxpool3d: {kernel: 2}]\n")
     assert check_file(str(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "spatial", "full"),
+    [("m5", "8000", "8000x1"), ("r3d_18", "8x64x64", "8x64x64x3"), ("resnet50", "160x160", "160x160x3")],
+)
+def test_model_input_may_give_the_spatial_size_alone(name: str, spatial: str, full: str) -> None:
+    # the channels stay the file's own, at every rank; the figures equal the full shape's
+    short = runner.invoke(app, ["model", name, "--input", spatial, "--format", "json"])
+    whole = runner.invoke(app, ["model", name, "--input", full, "--format", "json"])
+    assert short.exit_code == whole.exit_code == 0, short.output
+    assert json.loads(short.output) == json.loads(whole.output)
+    assert json.loads(short.output)["input"] == [int(n) for n in full.split("x")]

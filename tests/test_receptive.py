@@ -295,7 +295,7 @@ def test_as_dict_is_json() -> None:
 
 def test_vector_input_is_refused() -> None:
     summary = analyse(parse_model("name: mlp\ninput: [784]\nlayers: [dense: {units: 10}]"))
-    with pytest.raises(ShapeError, match=r"^receptive fields need an H×W×C model input; 'mlp' takes a vector of 784 features$"):
+    with pytest.raises(ShapeError, match=r"^receptive fields need a map as the model input \(L×C, H×W×C or D×H×W×C\); 'mlp' takes a vector of 784 features$"):
         receptive_fields(summary)
 
 
@@ -308,7 +308,6 @@ def test_position_outside_the_output_is_refused() -> None:
 # ---------------------------------------------------------------- measured with NumPy
 def thin(model: Model, width: int = 2) -> Model:
     """Every conv with ``width`` filters (no groups), every dense ``width`` units."""
-    import dataclasses
 
     nodes = []
     for node in model.nodes:
@@ -318,7 +317,7 @@ def thin(model: Model, width: int = 2) -> Model:
             changes["groups"] = 1
         if spec.kind == "dense":
             changes["units"] = width
-        nodes.append(node._replace(spec=dataclasses.replace(spec, **changes)) if changes else node)
+        nodes.append(node._replace(spec=spec.replace(**changes)) if changes else node)
     return model._replace(nodes=tuple(nodes))
 
 

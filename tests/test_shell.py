@@ -148,7 +148,7 @@ def test_adding_needs_an_input() -> None:
         ("explain nope", "explain: no layer is named 'nope'; 'list' shows the layers with their numbers"),
         ("help nope", "help: no command or layer kind is called 'nope'; type 'help' for the list"),
         ("redo", "nothing to redo"),
-        ("load /nonexistent/net.yaml", "'/nonexistent/net.yaml' is neither a file nor a bundled model; bundled models: alexnet, convnext_tiny, efficientnet_b0, googlenet, lenet5, m5, mobilenet_v2, r2plus1d_18, r3d_18, resnet50, resnet50_keras, resnet50_stem, shufflenet_v2_x1_0, vgg16"),
+        ("load /nonexistent/net.yaml", "'/nonexistent/net.yaml' is neither a file nor a bundled model; bundled models: alexnet, convnext_tiny, densenet121, efficientnet_b0, googlenet, lenet5, m5, mobilenet_v2, r2plus1d_18, r3d_18, resnet50, resnet50_keras, resnet50_stem, shufflenet_v2_x1_0, vgg16"),
         ("save", "save needs a file name, as in 'save net.yaml'"),
         ("save /nonexistent/folder/net.yaml", "cannot save to '/nonexistent/folder/net.yaml': folder '/nonexistent/folder' does not exist"),
     ],

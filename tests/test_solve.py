@@ -23,6 +23,8 @@ from convcalc.solve import (
     Solution,
     clean_input_sizes,
     describe_sizes,
+    layer_options,
+    solve_axes,
     solve_layer,
     solve_output_padding,
 )
@@ -311,8 +313,170 @@ def test_clean_agrees_with_check_cc201(tmp_path: Path) -> None:
 
 
 def test_clean_sizes_refuse_vector_models() -> None:
-    with pytest.raises(ShapeError, match=r"^input sizes apply to an H×W×C model input; 'mlp' takes a vector of 8 features$"):
+    with pytest.raises(ShapeError, match=(
+        r"^input sizes apply to a model whose input is a map \(L×C, H×W×C or D×H×W×C\); 'mlp' takes a vector of 8 features$"
+    )):
         clean_input_sizes(parse_model("name: mlp\ninput: [8]\nlayers: [dense: {units: 2}]"))
+
+
+# ---------------------------------------------------------------- per axis: 1-D and 3-D
+# Windows as wide as their stride (no overlap, no padding): a layer that drops a row leaves
+# input unread, so "clean" is exactly "every input position reaches the output".
+VIDEO = (
+    "input: [16, 12, 12, 1]\nlayers:\n  - conv3d: {filters: 1, kernel: [2, 3, 3], stride: [2, 3, 3], bias: false}\n"
+    "  - avgpool3d: {kernel: 2}\n"
+)
+AUDIO = "input: [48, 1]\nlayers:\n  - conv1d: {filters: 1, kernel: 4, stride: 4, bias: false}\n  - avgpool1d: {kernel: 3}\n"
+
+
+def _read_everywhere(torch: Any, net: Any, spatial: tuple[int, ...], axes: tuple[int, ...]) -> bool | None:
+    """Whether every input position along ``axes`` has a path to the output (None: torch refuses the size).
+
+    Positive weights and average pools: the input gradient is positive exactly where a window reads.
+    """
+    x = torch.ones(1, 1, *spatial, requires_grad=True)
+    try:
+        net(x).sum().backward()
+    except RuntimeError:
+        return None
+    grad = x.grad[0, 0]
+    for axis in axes:
+        others = tuple(a for a in range(grad.dim()) if a != axis)
+        along = grad.abs().sum(dim=others) if others else grad.abs()  # sum over () would sum everything
+        if not bool((along > 0).all()):
+            return False
+    return True
+
+
+def _torch_net(torch: Any, rank: int) -> Any:
+    nn = torch.nn
+    if rank == 1:
+        net = nn.Sequential(nn.Conv1d(1, 1, 4, 4, bias=False), nn.AvgPool1d(3))
+    else:
+        net = nn.Sequential(nn.Conv3d(1, 1, (2, 3, 3), (2, 3, 3), bias=False), nn.AvgPool3d(2))
+    nn.init.constant_(net[0].weight, 1.0)
+    return net
+
+
+def test_video_axes_are_scanned_apart_and_agree_with_torch() -> None:
+    torch = pytest.importorskip("torch")
+    net = _torch_net(torch, 3)
+    report = clean_input_sizes(parse_model(VIDEO), (1, 6, 6), (24, 40, 40))
+    assert report.together is None  # D's range differs from H×W's
+    d, hw = report.apart
+    assert (d.axes, hw.axes) == ("D", "HW")
+    for n in range(1, 25):  # H×W held at 12×12
+        read = _read_everywhere(torch, net, (n, 12, 12), (0,))
+        assert (n in d.runs, n in d.clean) == (read is not None, bool(read)), n
+    for n in range(6, 41):  # D held at 16
+        read = _read_everywhere(torch, net, (16, n, n), (1, 2))
+        assert (n in hw.runs, n in hw.clean) == (read is not None, bool(read)), n
+    smallest = next(n for n in range(1, 25) if _read_everywhere(torch, net, (n, 12, 12), (0,)) is not None)
+    assert d.smallest == smallest
+
+
+def test_audio_lengths_agree_with_torch() -> None:
+    torch = pytest.importorskip("torch")
+    net = _torch_net(torch, 1)
+    report = clean_input_sizes(parse_model(AUDIO), 1, 100)
+    assert report.apart == ()
+    for n in range(1, 101):
+        read = _read_everywhere(torch, net, (n,), (0,))
+        assert (n in report.runs, n in report.clean) == (read is not None, bool(read)), n  # type: ignore[operator]
+
+
+def _flags_cc201(tmp_path: Path, text: str, dims: list[int]) -> bool:
+    path = tmp_path / "net.yaml"
+    path.write_text(text.replace(text.split("\n")[0], f"input: {dims}"))
+    return any(f.code == "CC201" for f in check_file(str(path)))
+
+
+def test_clean_axes_agree_with_check_cc201(tmp_path: Path) -> None:
+    d, hw = clean_input_sizes(parse_model(VIDEO), (1, 6, 6), 30).apart
+    for n in range(4, 31):  # H×W held at 12×12, both clean; the model runs from D = 4
+        assert _flags_cc201(tmp_path, VIDEO, [n, 12, 12, 1]) == (n not in d.clean), ("D", n)
+    for n in range(6, 31):  # D held at 16, clean; the model runs from H = W = 6
+        assert _flags_cc201(tmp_path, VIDEO, [16, n, n, 1]) == (n not in hw.clean), ("HW", n)
+    line = clean_input_sizes(parse_model(AUDIO), 12, 60)
+    for n in range(12, 61):
+        assert _flags_cc201(tmp_path, AUDIO, [n, 1]) == (n not in line.clean), ("L", n)  # type: ignore[operator]
+
+
+def test_r2plus1d_groups_depth_apart_from_height_and_width() -> None:
+    # (1, 3, 3) and (3, 1, 1) kernels differ along D but always agree along H and W
+    report = clean_input_sizes(load_model(CONFIGS / "r2plus1d_18.yaml"), (1, 32, 32), (8, 40, 40))
+    assert [g.axes for g in report.apart] == ["D", "HW"]
+    assert report.lines()[0] == "D from 1 to 8, H×W at 112×112:"
+
+
+def test_one_range_for_every_axis_scans_cubes_too() -> None:
+    report = clean_input_sizes(parse_model(VIDEO), 6, 24)
+    assert report.together is not None and report.together.axes == "DHW"
+    # a cube n×n×n is clean when both D (n % 4) and H×W (n % 6) are: n % 12
+    assert describe_sizes(report.clean, 6, 24) == "multiples of 12 from 12 to 24"  # type: ignore[arg-type]
+    assert report.lines()[1:] == [
+        "clean (no plane, row or column dropped): multiples of 12 from 12 to 24",
+        "clean along D (H×W at 12×12): multiples of 4 from 8 to 24",
+        "clean along H×W (D at 16): multiples of 6 from 6 to 24",
+    ]
+
+
+@pytest.mark.parametrize(("low", "high", "message"), [
+    pytest.param((1, 1), 10, r"^low has 2 sizes but the model input has 3 spatial axes \(D×H×W\); give one size, or one per axis$", id="count"),
+    pytest.param((1, 32, 32), (8, 16, 16), r"^high \(16\) must not be below low \(32\) along H$", id="order"),
+    pytest.param(None, (64, 100_000, 100_000),
+                 r"^scanning input sides up to 64x100000x100000 means 100,033 analyses of 2 layers, more than the "
+                 r"200,000 layer analyses of one scan; lower --high to about 64x99936x99936 or less$", id="cap"),
+])
+def test_per_axis_ranges_are_checked_before_the_work(low: Any, high: Any, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        clean_input_sizes(parse_model(VIDEO), low, high, max_work=200_000)
+
+
+def test_the_suggested_high_fits_the_cap() -> None:
+    # 2 layers, cap 200,000: D up to 64 and H×W up to 99,936 is 100,000 sides, exactly the work allowed
+    report = clean_input_sizes(parse_model(VIDEO), None, (64, 99_936, 99_936), max_work=200_000)
+    assert report.apart[1].high == 99_936
+
+
+# ---------------------------------------------------------------- solve_axes
+def test_solve_axes_each_combination_is_a_torch_layer() -> None:
+    torch = pytest.importorskip("torch")
+    answers = solve_axes((16, 112, 112), (8, 56, 56), kernel=(3, 7, 7), stride=2)
+    assert [(a.axes, a.input, a.output) for a in answers] == [("D", 16, 8), ("HW", 112, 56)]
+    numbered = [[s for s in a.solutions if isinstance(s.padding, int)] for a in answers]
+    x = torch.zeros(1, 1, 16, 112, 112)
+    for sd in numbered[0]:
+        for shw in numbered[1][:3]:
+            layer = torch.nn.Conv3d(1, 1, (sd.kernel, shw.kernel, shw.kernel), 2, (sd.padding, shw.padding, shw.padding),
+                                    (sd.dilation, shw.dilation, shw.dilation))
+            assert tuple(layer(x).shape[2:]) == (8, 56, 56)
+    options = layer_options(answers, 3)
+    assert options is not None
+    layer = torch.nn.Conv3d(1, 1, options["kernel"], options["stride"], options["padding"])
+    assert tuple(layer(x).shape[2:]) == (8, 56, 56)
+
+
+def test_solve_axes_transposed_agrees_with_torch() -> None:
+    torch = pytest.importorskip("torch")
+    answers = solve_axes((8, 28), (16, 56), kernel=3, stride=2, padding=1, transposed=True)
+    options = layer_options(answers, 2)
+    assert options is not None
+    layer = torch.nn.ConvTranspose2d(1, 1, options["kernel"], options["stride"], options["padding"], options["output_padding"])
+    assert tuple(layer(torch.zeros(1, 1, 8, 28)).shape[2:]) == (16, 56)
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    pytest.param(lambda: solve_axes((16, 112, 112), (80, 56, 56), kernel=3), ShapeError,
+                 r"^along D: no conv3d maps 16 to 80 with kernel 3, ", id="nothing-along-d"),
+    pytest.param(lambda: solve_axes((16, 112, 112), (8, 56, 56), kernel=(3, 7)), InputError,
+                 r"^kernel has 2 values for 3 axes \(D×H×W\); give one, or one per axis$", id="count"),
+    pytest.param(lambda: solve_axes((1, 2, 3, 4), 1), InputError,
+                 r"^give 1, 2 or 3 input lengths \(L; H, W; D, H, W\), got 4$", id="rank"),
+])
+def test_solve_axes_errors(call: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
 
 
 @pytest.mark.parametrize(
@@ -329,3 +493,22 @@ def test_clean_sizes_refuse_vector_models() -> None:
 )
 def test_describe_sizes(sizes: Any, text: str) -> None:
     assert describe_sizes(sizes, 32, 64) == text
+
+
+def test_audio_model_scans_around_its_own_length_by_default() -> None:
+    # m5 takes 32,000 samples: the 32…1024 default would never reach it
+    model = load_model(CONFIGS / "m5.yaml")
+    report = clean_input_sizes(model)
+    assert report.together is not None
+    assert report.together.low < 32_000 < report.together.high
+    assert (report.together.high - report.together.low + 1) * len(model.nodes) <= 500_000
+    # every window of m5 is padded or divides, and check agrees at its own length
+    assert 32_000 in report.together.clean and not [f for f in check_file(str(CONFIGS / "m5.yaml")) if f.code == "CC201"]
+
+
+def test_smallest_search_stops_at_the_work_cap() -> None:
+    # a 9-tap conv runs from 9 samples; with the whole budget spent on 100…200,
+    # the search upwards from 1 has no sides left and reports no smallest
+    model = parse_model("input: [128, 1]\nlayers: [conv1d: {filters: 1, kernel: 9}, relu]")
+    assert clean_input_sizes(model, 100, 200, max_work=2 * 101).together.smallest is None  # type: ignore[union-attr]
+    assert clean_input_sizes(model, 100, 200, max_work=2 * 101 + 2 * 9).together.smallest == 9  # type: ignore[union-attr]

@@ -10,7 +10,9 @@ holds (a norm's ``eps``, stochastic depth's ``p``). ConvNeXt's layer scale is
 a bare parameter of its block, so it is taken as a ``scale`` call where the
 block's ``block`` sequence ends. Where a config uses torchvision's layer
 names (resnet50: ``conv1``, ``layer1.0.conv2``, ``fc``; googlenet:
-``inception3a.branch2.1.conv``) each pair must also agree on the name.
+``inception3a.branch2.1.conv``; densenet121: ``features.denseblock1.0.norm1``
+for torchvision's ``features.denseblock1.denselayer1.norm1``) each pair must
+also agree on the name.
 Totals: sum of ``p.numel()`` = convcalc's trainable parameters, batch norms'
 running statistics = its non-trainable ones, and the MACs counted from the
 hooks (conv: output elements × weight[0].numel(); linear: output elements ×
@@ -99,6 +101,14 @@ def _efficientnet_name(ours: str) -> str:
     return ".".join([*parts[:3], inside])
 
 
+def _densenet_name(ours: str) -> str:
+    """A repeat is numbered from 0; torchvision names a dense block's layers denselayer1, denselayer2, …"""
+    parts = ours.split(".")
+    if len(parts) > 2 and parts[1].startswith("denseblock"):
+        parts[2] = f"denselayer{int(parts[2]) + 1}"
+    return ".".join(parts)
+
+
 class Case(NamedTuple):
     config: str
     build: Callable[[], Any]
@@ -123,6 +133,8 @@ CASES = [
     Case("efficientnet_b0", lambda: models.efficientnet_b0(weights=None), _efficientnet_name),
     # torchvision's published googlenet (6,624,904 parameters) has no auxiliary heads.
     Case("googlenet", lambda: models.googlenet(weights=None, aux_logits=False, init_weights=False), _same_name),
+    # DenseNet.forward ends with F.relu and F.adaptive_avg_pool2d(out, (1, 1)).
+    Case("densenet121", lambda: models.densenet121(weights=None), _densenet_name, functional=frozenset({"avgpool"})),
 ]
 
 

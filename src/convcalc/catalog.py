@@ -15,10 +15,9 @@ __all__ = ["bundled", "bundled_file", "resolve"]
 
 
 def bundled() -> dict[str, Path]:
-    """Bundled architecture names → their files, sorted by name."""
-    from importlib.resources import files
-
-    folder = Path(str(files("convcalc") / "configs"))
+    """Bundled architecture names → their files, sorted by name (the
+    ``configs`` folder installed beside this module)."""
+    folder = Path(__file__).with_name("configs")
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 

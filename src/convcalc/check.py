@@ -192,11 +192,11 @@ def _warnings(path: str, summary: Summary, strict: bool) -> list[Finding]:
                         side = {"H": "high", "W": "wide", "D": "deep"}.get(w.axis, "long")
                         add(node.at, "CC202", f"{label}: its input is 1 pixel {side} but the window is {w.kernel}; the pooling only sees padding")
                         break
-        if node.spec.kind.startswith("adaptive_") and row.inputs[0].is_map:
-            h, w = row.inputs[0].hw
-            oh, ow = node.spec.output_size  # type: ignore[attr-defined]
-            if oh > h or ow > w:
-                add(node.at, "CC202", f"{label}: output {oh}×{ow} is larger than its {h}×{w} input, so windows repeat pixels")
+        if node.spec.kind.startswith("adaptive_"):
+            sizes, wanted = row.inputs[0].spatial, node.spec.output_size  # type: ignore[attr-defined]
+            if any(o > n for o, n in zip(wanted, sizes)):
+                unit = {1: "positions", 2: "pixels"}.get(len(sizes), "voxels")
+                add(node.at, "CC202", f"{label}: output {'×'.join(map(str, wanted))} is larger than its {'×'.join(map(str, sizes))} input, so windows repeat {unit}")
 
     # Layers that do not reach the output, reported once per dead region, at
     # the layer that starts it: a lone dead end is "unused" (CC203), a longer

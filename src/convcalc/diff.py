@@ -71,8 +71,9 @@ class Figures(NamedTuple):
     macs: int
     memory: int
     """Bytes of the layer's output at the summary's dtype."""
-    field: tuple[int | float, int | float] | None
-    """Receptive field size along H and W, None when the input is not a map."""
+    field: dict[str, int | float] | None
+    """Receptive field size per spatial axis (``{"h": 7, "w": 7}``; ``"l"``, or
+    ``"d"``, ``"h"``, ``"w"`` for 1-D and 3-D networks), None when the input is not a map."""
 
 
 class LayerDiff(NamedTuple):
@@ -126,7 +127,7 @@ def _figures(summary: Summary, fields: Sequence[Any] | None) -> list[Figures]:
         field = None
         if fields is not None:
             f = fields[i]
-            field = (_number(f.h.size), _number(f.w.size))
+            field = {name.lower(): _number(axis.size) for name, axis in zip(f.names, f.axes)}
         r = row.result
         out.append(Figures(
             row.node.name, row.node.spec.kind, _all_options(row.node.spec), r.output, r.trainable, r.non_trainable,
@@ -137,11 +138,9 @@ def _figures(summary: Summary, fields: Sequence[Any] | None) -> list[Figures]:
 
 def _all_options(spec: Any) -> dict[str, Any]:
     """Every option with its value, defaults included, as a file would write it."""
-    import dataclasses
-
     shown = spec.options()
     out = {}
-    for f in dataclasses.fields(spec):
+    for f in spec.declared():
         if f.name in shown:
             out[f.name] = shown[f.name]
             continue
@@ -159,7 +158,7 @@ def _number(q: Any) -> int | float:
 
 
 def _fields(summary: Summary) -> list[Any] | None:
-    if not summary.model.input.is_map:
+    if summary.model.input.rank == 1:
         return None
     from .errors import ConvCalcError
     from .receptive import receptive_fields
@@ -259,11 +258,12 @@ def _signed(n: int, fmt: Any = count) -> str:
     return ("+" if n > 0 else "−") + fmt(abs(n))
 
 
-def _field_text(field: tuple[Any, Any] | None) -> str:
+def _field_text(field: dict[str, Any] | None) -> str:
+    """``7`` when every axis agrees, else ``3×7×7`` (D×H×W); ``—`` without a field."""
     if field is None:
         return "—"
-    h, w = field
-    return str(h) if h == w else f"{h}×{w}"
+    sizes = list(field.values())
+    return str(sizes[0]) if len(set(sizes)) == 1 else "×".join(map(str, sizes))
 
 
 def _option_changes(a: Figures, b: Figures) -> str:
@@ -403,7 +403,7 @@ def _side(f: Figures | None, layout: Layout) -> dict[str, Any] | None:
         "name": f.name, "kind": f.kind, "options": f.options, "output": list(f.output.ordered(layout)),
         "params": {"trainable": f.trainable, "non_trainable": f.non_trainable, "total": f.trainable + f.non_trainable},
         "macs": f.macs, "memory_bytes": f.memory,
-        "field": None if f.field is None else {"h": f.field[0], "w": f.field[1]},
+        "field": None if f.field is None else dict(f.field),
     }
 
 

@@ -84,7 +84,11 @@ def window_picture(spec: LayerSpec, x: Shape, limit: int = 3) -> WindowPicture:
             f"--draw shows a sliding window, and {spec.kind} has none; "
             "use it with conv2d, maxpool2d or avgpool2d"
         )
-    x.require_map(spec.kind)
+    if x.spatial_rank != 2:
+        raise InputError(
+            f"--draw shows a window sliding over an H×W grid; {spec.kind} on {x.describe()} has "
+            f"{x.spatial_rank or 'no'} spatial ax{'i' if x.spatial_rank == 1 else 'e'}s; use --explain for its arithmetic"
+        )
     result = apply(spec, x)
     wh, ww = windows(x)
     if max(wh.padded, ww.padded) > MAX_CELLS:

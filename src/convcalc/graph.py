@@ -17,7 +17,12 @@ shortcut skipping the body to an ``add``, branches fanning out to a
 
 **Edges** join the box that makes a tensor to each box that reads it,
 labelled with the tensor's shape; edges inside a collapsed block vanish, and
-two edges carrying the same tensor between the same boxes are drawn once.
+two edges carrying the same tensor between the same boxes are drawn once. A
+``concat`` that begins with everything an earlier one joined reads that one
+(:func:`_drawn_inputs`), so a DenseNet exported flat draws as it is written.
+
+**Size**: :func:`layout_size` estimates ``dot``'s work; the CLI refuses a
+drawing past :data:`MAX_LAYOUT` before ``dot`` runs.
 
 ResNet-50 at depth 0, worked: 4 stem layers + 4 stages + avgpool + fc = 10
 boxes plus the input, 10 edges (input → conv1 → … → fc), no clusters.
@@ -34,13 +39,30 @@ from .layers import LayerSpec
 from .model import INPUT, Summary
 from .shapes import Layout, Shape
 
-__all__ = ["CONTAINERS", "Cluster", "Graph", "GraphEdge", "GraphNode", "build_graph", "layer_label", "to_dot"]
+__all__ = [
+    "CONTAINERS",
+    "MAX_LAYOUT",
+    "Cluster",
+    "Graph",
+    "GraphEdge",
+    "GraphNode",
+    "build_graph",
+    "layer_label",
+    "layout_size",
+    "to_dot",
+]
 
 CONTAINERS = ("residual", "branches", "sequential", "split")
 """Group kinds drawn without a frame: their edges show their structure."""
 
 INPUT_ID = "input"
 """The id of the model input's node."""
+
+MAX_LAYOUT = 3_000
+"""The largest :func:`layout_size` drawn. ``dot``'s time grows about as the
+cube of it once edges skip rows: 1,000 boxes with 100 shortcuts over 10 rows
+each (2,000) take 4 s here, 1,500 with 150 (3,000) take 13 s, 2,000 with 200
+take 28 s; DenseNet-121 drawn in full is 427 + 348 = 775 (0.5 s)."""
 
 
 class GraphNode(NamedTuple):
@@ -157,6 +179,39 @@ def layer_label(spec: LayerSpec, inputs: Sequence[Shape] = ()) -> str:
     return ", ".join([head, *extra]) if extra else head
 
 
+def _drawn_inputs(summary: Summary) -> list[tuple[tuple[int, ...], tuple[Shape, ...]]]:
+    """Each row's inputs as drawn: a concat that begins with everything an earlier concat joined reads that concat.
+
+    ``cat(x0, c1, c2, c3)`` after ``cat(x0, c1, c2)`` is drawn as
+    ``cat(cat(x0, c1, c2), c3)``: the same channels in the same order. A
+    DenseNet exported flat (ONNX) joins every earlier layer of a block at
+    each layer, 1 + 2 + … + 24 = 300 edges in its third block, most of them
+    spanning dozens of rows, which ``dot`` cannot lay out in minutes; chained
+    it has 2 per layer, as the architecture files write it.
+
+    >>> from convcalc.loader import parse
+    >>> s = parse("{input: [4, 4, 8], layers: [conv2d: {filters: 2, kernel: 1, name: a}, "
+    ...           "conv2d: {filters: 2, kernel: 1, name: b}, concat: {from: [input, a, b], name: j2}, "
+    ...           "conv2d: {filters: 2, kernel: 1, name: c}, concat: {from: [input, a, b, c], name: j3}]}")
+    >>> [(sources, [x.channels for x in shapes]) for sources, shapes in _drawn_inputs(s)][-1]   # j3 reads j2 (8 + 2 + 2) and c
+    ((2, 3), [12, 2])
+    """
+    concats: dict[tuple[int, ...], int] = {}  # the inputs of a concat → its row
+    drawn: list[tuple[tuple[int, ...], tuple[Shape, ...]]] = []
+    for index, row in enumerate(summary.rows):
+        sources, shapes = row.node.inputs, row.inputs
+        if row.node.spec.kind == "concat":
+            concats.setdefault(sources, index)
+            for length in range(len(sources) - 1, 1, -1):  # the longest earlier join wins
+                earlier = concats.get(sources[:length])
+                if earlier is not None and earlier != index:
+                    sources = (earlier, *sources[length:])
+                    shapes = (summary.rows[earlier].result.output, *shapes[length:])
+                    break
+        drawn.append((sources, shapes))
+    return drawn
+
+
 def build_graph(summary: Summary, depth: int | None = None, layout: Layout | None = None) -> Graph:
     """The boxes, edges and frames of ``summary``, groups at level ``depth`` collapsed.
 
@@ -221,9 +276,9 @@ def build_graph(summary: Summary, depth: int | None = None, layout: Layout | Non
             ))
 
     edges: dict[tuple[str, str, Shape], None] = {}
-    for index, row in enumerate(summary.rows):
+    for index, (sources, shapes) in enumerate(_drawn_inputs(summary)):
         target = node_of[index]
-        for source_index, shape in zip(row.node.inputs, row.inputs):
+        for source_index, shape in zip(sources, shapes):
             source = INPUT_ID if source_index == INPUT else node_of[source_index]
             if source != target:
                 edges.setdefault((source, target, shape))
@@ -231,6 +286,31 @@ def build_graph(summary: Summary, depth: int | None = None, layout: Layout | Non
         model.name, layout or model.layout, tuple(nodes),
         tuple(GraphEdge(*key) for key in edges), tuple(clusters.values()), node_of[model.output],
     )
+
+
+def layout_size(graph: Graph) -> int:
+    """What ``dot`` has to place: the boxes, plus one point for every row an edge passes.
+
+    ``dot`` puts the boxes in rows and threads an edge that skips rows
+    through a hidden point on each; its time grows with all of them. Rows
+    are estimated as the longest path from the input (``dot`` ranks to
+    shorten edges, which on a network's chain of layers gives the same).
+    ResNet-50 drawn in full is 175 boxes + 120 points (its 16 shortcuts
+    pass 6 or 8 rows each) = 295.
+
+    >>> from convcalc.loader import parse
+    >>> s = parse("{input: [4, 4, 8], layers: [relu: {name: a}, relu, relu, add: {from: [a, relu_1]}]}")
+    >>> layout_size(build_graph(s))     # 5 boxes; a → add passes the rows of relu and relu_1
+    7
+    """
+    row: dict[str, int] = {}
+    skipped = 0
+    for edge in graph.edges:  # in execution order of their targets: sources are placed first
+        source = row.get(edge.source, 0)
+        row[edge.target] = max(row.get(edge.target, 0), source + 1)
+    for edge in graph.edges:
+        skipped += max(0, row.get(edge.target, 0) - row.get(edge.source, 0) - 1)
+    return len(graph.nodes) + skipped
 
 
 # ------------------------------------------------------------------ DOT

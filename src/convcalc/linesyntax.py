@@ -38,7 +38,6 @@ loader's business, which reports it with the layer's name.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Collection
@@ -182,7 +181,7 @@ def _option_names(kind: str) -> tuple[str, ...]:
 
 def _bool_options(kind: str) -> set[str]:
     cls = spec_class(kind)
-    return {f.name for f in dataclasses.fields(cls) if isinstance(f.default, bool)} | {"trainable"}  # type: ignore[arg-type]
+    return {f.name for f in cls.declared() if isinstance(f.default, bool)} | {"trainable"}
 
 
 def parse_options(kind: str | None, tokens: list[str], *, allow_unset: bool = False) -> dict[str, Any]:

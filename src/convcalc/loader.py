@@ -30,7 +30,7 @@ from .model import INPUT, Expectation, Model, Node, Row, Summary, infer_row, pau
 from .shapes import Layout, Shape
 from .yamlnodes import Located, Position, parse_yaml
 
-__all__ = ["LoadError", "load", "load_model", "parse", "parse_model"]
+__all__ = ["LoadError", "layers_read", "load", "load_model", "parse", "parse_model"]
 
 EXPECT_KEYS = ("output", "params", "trainable_params", "non_trainable_params", "macs", "layers")
 EXPECT_LAYER_KEYS = ("output", "params", "trainable", "non_trainable", "macs")
@@ -38,6 +38,12 @@ TOP_KEYS = ("name", "description", "input", "layout", "params", "blocks", "layer
 BLOCK_KEYS = ("description", "params", "layers")
 COMMON = ("name", "from", "trainable", "if")
 """Keys every layer entry may carry besides its own options."""
+_COMMON = frozenset(COMMON)
+_PLAIN = frozenset({int, float, bool, type(None)})
+"""Types of option values that are never an expression: read as they are."""
+_new = tuple.__new__
+"""Builds a record (a NamedTuple) without its Python-level ``__new__``, for
+the few made once per layer: a 100,000-layer file makes half a million."""
 CONTAINERS = {
     "residual": ("body", "shortcut", "merge"),
     "branches": ("paths", "merge"),
@@ -46,8 +52,10 @@ CONTAINERS = {
 MERGES = ("add", "multiply", "concat")
 SPLITS = ("split",)
 """Kinds the loader expands into one ``slice`` node per part."""
-INPUT_PARAMS = ("in_channels", "in_h", "in_w")
+INPUT_PARAMS = ("in_channels", "in_l", "in_d", "in_h", "in_w")
 """Names a block's expressions may use for the shape flowing into it."""
+_SPATIAL_PARAMS = {1: ("in_l",), 2: ("in_h", "in_w"), 3: ("in_d", "in_h", "in_w")}
+"""The spatial ones by the map's spatial rank: L; H, W; D, H, W."""
 MAX_NESTING = 64
 """Deepest nesting of blocks and containers inside one another; real networks use 4."""
 MAX_LAYERS = 100_000
@@ -160,6 +168,22 @@ def parse_model(text: str, file: str = "<text>", default_name: str = "model") ->
     return parse(text, file, default_name).model
 
 
+def layers_read(root: Located, file: str) -> tuple[Any, Any, int]:
+    """A builder that has read ``root``, a file :func:`parse` accepted, up to the end of
+    its layers (not ``output`` or ``expect``): ``(builder, context, last)``, where
+    ``builder.entry(item, last, context)`` reads one more entry as if it came next in
+    the list (and returns the new last node), as the shell does for each line it adds.
+    """
+    top = root.value
+    builder = _Builder(file)
+    builder.input = builder._input(top["input"], Layout(top["layout"].value) if "layout" in top else Layout.HWC)
+    builder.top_params = params = builder._params(top.get("params"), {}, "params")
+    if "blocks" in top:
+        builder._blocks(top["blocks"])
+    context = _Context(_Scope(""), params, (), True)
+    return builder, context, builder.sequence(top["layers"], INPUT, context)
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -204,11 +228,10 @@ def _check_keys(mapping: Located, allowed: tuple[str, ...], what: str) -> None:
 
 
 def _input_params(shape: Shape) -> dict[str, int]:
-    """What a block's expressions know of the shape flowing into it."""
-    if shape.is_map:
-        h, w = shape.hw
-        return {"in_channels": shape.channels, "in_h": h, "in_w": w}
-    return {"in_channels": shape.channels}
+    """What a block's expressions know of the shape flowing into it: C (or F),
+    and the map's L; H, W; or D, H, W."""
+    spatial = _SPATIAL_PARAMS.get(shape.spatial_rank, ()) if shape.rank > 1 else ()
+    return {"in_channels": shape.channels, **dict(zip(spatial, shape.spatial))}
 
 
 class _Scope:
@@ -291,6 +314,10 @@ class _Builder:
         """Layer results by (spec, input shapes), shared by every node alike."""
         self.specs: dict[Any, Any] = {}
         """Specs by (kind, options): a deep file repeats the same entry."""
+        self.kinds: dict[str, str] = {}
+        """Canonical kinds by the name written (``Conv2D`` → ``conv2d``)."""
+        self.options: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        """A kind's option names, and those with the common keys as a set."""
 
     def shape(self, index: int) -> Shape:
         """The output of node ``index`` (inferred when it was added), or the input."""
@@ -468,7 +495,7 @@ class _Builder:
         if len(context.path) > MAX_NESTING:
             raise _fail(item.at, f"blocks and containers are nested more than {MAX_NESTING} deep here; real networks need a handful of levels")
         if isinstance(item.value, str):
-            key, key_at, body = item.value, item.at, Located(None, item.at)
+            key, key_at, body = item.value, item.at, _new(Located, (None, item.at, None))
         elif isinstance(item.value, dict) and len(item.value) == 1:
             ((key, body),) = item.value.items()
             key_at = item.key_at[key]  # type: ignore[index]
@@ -493,39 +520,50 @@ class _Builder:
             return self._container(key, key_at, body, x, context)
         if key in self.blocks:
             return self._block(self.blocks[key], key_at, body, x, context)
-        try:
-            kind = canonical_kind(key)
-        except ConvCalcError:
-            choices = [*KINDS, *ALIASES, *CONTAINERS, *self.blocks]
-            close = get_close_matches(key, choices, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else "; see 'convcalc layer --help' for the kinds"
-            raise _fail(key_at, f"unknown layer kind {key!r}{hint}", "unknown-kind") from None
+        kind = self.kinds.get(key)
+        if kind is None:
+            try:
+                kind = self.kinds[key] = canonical_kind(key)
+            except ConvCalcError:
+                choices = [*KINDS, *ALIASES, *CONTAINERS, *self.blocks]
+                close = get_close_matches(key, choices, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else "; see 'convcalc layer --help' for the kinds"
+                raise _fail(key_at, f"unknown layer kind {key!r}{hint}", "unknown-kind") from None
         if kind in SPLITS:
             return self._split(kind, key_at, body, x, context)
         return self._layer(kind, key_at, body, x, context)
 
-    def _common(self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str) -> _Common:
+    def _common(
+        self, body: Located, context: _Context, x: int, allowed: tuple[str, ...], noun: str, base: str, known: frozenset[str] | None = None
+    ) -> _Common:
         """Split an entry's mapping into its own options and the common keys.
 
         An entry skipped by ``if`` is still checked for unknown keys, but
         its name and ``from`` are not: what it refers to may have been
-        skipped too, and a kept twin may carry the same name.
+        skipped too, and a kept twin may carry the same name. ``known`` is
+        ``allowed`` and :data:`COMMON` as a set, if the caller keeps one.
         """
         scope = context.scope
-        subject = _Subject(noun, scope.prefix + scope.auto(base, claim=False), base)
         if body.value is not None and not isinstance(body.value, dict):
+            subject = _Subject(noun, scope.prefix + scope.auto(base, claim=False), base)
             raise _fail(body.at, f"the options must be a mapping of keys to values, got {_kind_of(body)}", subject=subject)
         mapping: dict[str, Located] = body.value or {}
-        name = None
-        if "name" in mapping:
-            name = self._value(mapping["name"], context.params, subject)
+        named = mapping.get("name")
+        name = None if named is None else named.value
+        # Most names are plain words, taken as they are; an expression, or a
+        # name to refuse, is read as before, with the automatic name in messages.
+        if name is not None and (name.__class__ is not str or name[:1] == "$" or not _NAME.match(name) or name == "input"):
+            subject = _Subject(noun, scope.prefix + scope.auto(base, claim=False), base)
+            name = self._value(named, context.params, subject)  # type: ignore[arg-type]
             if not isinstance(name, str) or not _NAME.match(name) or name == "input":
                 hint = f"; quote a number to use it as a name: '{name}'" if _whole(name, 0) else ""
-                raise _fail(mapping["name"].at, f"a name must be a word of letters, digits, _ and - (not 'input'), got {name!r}{hint}", subject=subject)
-            subject = subject._replace(name=scope.prefix + name)
-        for key, at in (body.key_at or {}).items():
-            if key not in allowed and key not in COMMON:
-                raise _fail(at, unknown_option_message(base, key, (*allowed, *COMMON)), subject=subject, option=key)
+                raise _fail(named.at, f"a name must be a word of letters, digits, _ and - (not 'input'), got {name!r}{hint}", subject=subject)  # type: ignore[union-attr]
+        subject = _new(_Subject, (noun, scope.prefix + (scope.auto(base, claim=False) if name is None else name), base))
+        key_at = body.key_at
+        if key_at and not (known or frozenset((*allowed, *COMMON))).issuperset(key_at):
+            for key, at in key_at.items():
+                if key not in allowed and key not in COMMON:
+                    raise _fail(at, unknown_option_message(base, key, (*allowed, *COMMON)), subject=subject, option=key)
         if "if" in mapping:
             include = self._value(mapping["if"], context.params, subject)
             if not isinstance(include, bool):
@@ -552,8 +590,10 @@ class _Builder:
                 inputs.append(self._reference(r.value, r.at, scope, subject, option="from"))
             if not inputs:
                 raise _fail(ref.at, "'from' is empty; name at least one earlier layer", subject=subject, option="from")
-        options = {k: v for k, v in mapping.items() if k not in COMMON}
-        return _Common(options, True, inputs, name, trainable, subject)
+        options = dict(mapping)
+        for key in _COMMON.intersection(mapping):
+            del options[key]
+        return _new(_Common, (options, True, inputs, name, trainable, subject))
 
     def _reference(self, name: str, at: Position, scope: _Scope, subject: _Subject | None = None, **fields: Any) -> int:
         if name == "input":
@@ -575,8 +615,10 @@ class _Builder:
         index = len(self.nodes)
         if index >= MAX_LAYERS:
             raise _fail(at, f"the network grows past {MAX_LAYERS:,} layers here (a large 'repeat', or YAML aliases?); convcalc stops there")
-        node = Node(name, spec, tuple(inputs), context.path, context.trainable, at)
-        self.rows.append(infer_row(node, tuple(self.shape(i) for i in inputs), self.results))
+        node = _new(Node, (name, spec, tuple(inputs), context.path, context.trainable, at))
+        rows = self.rows
+        shapes = tuple([self.input if i == INPUT else rows[i].result.output for i in inputs])
+        rows.append(infer_row(node, shapes, self.results))
         self.nodes.append(node)
         context.scope.names[local] = index
         self.global_names[name] = index
@@ -585,9 +627,11 @@ class _Builder:
     def _make(self, kind: str, values: dict[str, Any], options: dict[str, Located], key_at: Position, subject: _Subject) -> Any:
         """The spec of ``kind``; a bad option is reported at its value."""
         # Types are part of the key: 1, 1.0 and True are equal but not the same option value.
-        hashable = all(v.__hash__ is not None for v in values.values())
-        key = (kind, *((k, type(v), v) for k, v in values.items())) if hashable else None
-        found = self.specs.get(key) if key is not None else None
+        key: Any = (kind, tuple(values.items()), tuple(map(type, values.values())))
+        try:
+            found = self.specs.get(key)
+        except TypeError:  # a list or mapping among the values: built each time
+            found = key = None
         if found is not None:
             return found
         try:
@@ -605,22 +649,33 @@ class _Builder:
                 reason, rule="schema", at=given.at if given else key_at, option=option, context=error.context, **subject.fields()
             ) from None
 
+    def _option_names(self, kind: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """``kind``'s option names, and a set of them with :data:`COMMON`, found once per kind."""
+        found = self.options.get(kind)
+        if found is None:
+            names = spec_class(kind).option_names()
+            found = self.options[kind] = (names, frozenset((*names, *COMMON)))
+        return found
+
     def _layer(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
-        names = spec_class(kind).option_names()
-        common = self._common(body, context, x, names, "layer", kind)
+        names, known = self.options.get(kind) or self._option_names(kind)
+        common = self._common(body, context, x, names, "layer", kind, known)
         if not common.include:
             return x
-        values = {k: self._value(v, context.params, common.subject) for k, v in common.options.items()}
+        params, subject = context.params, common.subject
+        values = {k: v.value if v.value.__class__ in _PLAIN else self._value(v, params, subject) for k, v in common.options.items()}
         local = common.name or context.scope.auto(kind)
-        spec = self._make(kind, values, common.options, key_at, common.subject)
+        spec = self._make(kind, values, common.options, key_at, subject)
         if spec.arity[0] > 1 and "from" not in (body.value or {}):
-            raise _fail(key_at, f"{kind} joins several inputs; say which with from: [a, b]", subject=common.subject)
-        inner = _Context(context.scope, context.params, context.path, common.trainable)
+            raise _fail(key_at, f"{kind} joins several inputs; say which with from: [a, b]", subject=subject)
+        # _add reads the scope, path and trainable: the context itself serves unless 'trainable' changed.
+        inner = context if common.trainable == context.trainable else _Context(context.scope, context.params, context.path, common.trainable)
         return self._add(context.scope.prefix + local, spec, common.inputs, inner, key_at, local)
 
     def _split(self, kind: str, key_at: Position, body: Located, x: int, context: _Context) -> int:
         """``split: {parts: 2, name: s}`` → slices ``s.0`` and ``s.1``; what follows reads the last."""
-        common = self._common(body, context, x, spec_class(kind).option_names(), "layer", kind)
+        names, known = self._option_names(kind)
+        common = self._common(body, context, x, names, "layer", kind, known)
         if not common.include:
             return x
         if len(common.inputs) != 1:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -213,22 +214,41 @@ def infer_row(node: Node, inputs: tuple[Shape, ...], memo: dict[Any, LayerResult
     while it is read; :func:`analyse` calls it for a model built by hand.
     ``memo`` remembers results by (spec, input shapes): specs and shapes are
     frozen values and a rule is a pure function of them, and deep networks
-    repeat the same layer on the same shape thousands of times.
+    repeat the same layer on the same shape thousands of times. It is this
+    function's own dict: it also keys results by the objects' identities,
+    because hashing a spec hashes every option, while a chain hands the same
+    spec and shape objects on (the entry holds them, so their ids stay theirs).
     """
-    key = (node.spec, inputs)
-    found = memo.get(key) if memo is not None else None
-    if found is not None:
-        return Row(node, inputs, found if node.trainable else _frozen(found))
+    spec = node.spec
+    if memo is None:
+        result = _apply(node, inputs)
+    else:
+        ids = (id(spec), *map(id, inputs))
+        known = memo.get(ids)
+        if known is not None:
+            result = known[2]
+        else:
+            key = (spec, inputs)
+            result = memo.get(key)
+            if result is None:
+                result = memo[key] = _apply(node, inputs)
+            memo[ids] = (spec, inputs, result)
+    return _new(Row, (node, inputs, result if node.trainable else _frozen(result)))
+
+
+_new = tuple.__new__
+"""Builds a :class:`Row` without its Python-level ``__new__`` (one per layer)."""
+
+
+def _apply(node: Node, inputs: tuple[Shape, ...]) -> LayerResult:
+    """:func:`apply`, with an error naming the node and its place."""
     try:
-        result = apply(node.spec, *inputs)
-        if memo is not None:
-            memo[key] = result
+        return apply(node.spec, *inputs)
     except ConvCalcError as error:
         located = error.located(at=node.at, layer=node.name, kind=node.spec.kind)
         if node.spec.arity[0] > 1 and isinstance(error, ShapeError):
             located.rule = "merge-mismatch"
         raise located from None
-    return Row(node, inputs, result if node.trainable else _frozen(result))
 
 
 def summarise(model: Model, rows: Sequence[Row], dtype: DType = DType.FLOAT32) -> Summary:
@@ -270,17 +290,20 @@ def peak_live(model: Model, sizes: Sequence[int], scratch: Sequence[int] | None 
     for step, node in enumerate(model.nodes):
         for i in node.inputs:
             last_use[i] = step
-    last_use[model.output] = len(model.nodes)
-    dying: dict[int, list[int]] = {}
+    steps = len(model.nodes)
+    last_use[model.output] = steps
+    # What each step frees once it has run: the tensors it reads last, and its
+    # own output if nobody reads it (dropped at once).
+    freed = [0] * steps
     for tensor, step in last_use.items():
-        dying.setdefault(step, []).append(tensor)
+        if 0 <= step < steps:
+            freed[step] += model.input.size if tensor == INPUT else sizes[tensor]
+    for step in range(steps):
+        if step not in last_use:
+            freed[step] += sizes[step]
     live = model.input.size
     peak = live
-    for step in range(len(model.nodes)):
-        peak = max(peak, live + sizes[step] + (scratch[step] if scratch else 0))
-        live += sizes[step]
-        for tensor in dying.get(step, ()):
-            live -= model.input.size if tensor == INPUT else sizes[tensor]
-        if step not in last_use:
-            live -= sizes[step]  # an output nobody reads is dropped at once
+    for size, extra, free in zip(sizes, scratch or repeat(0), freed):
+        peak = max(peak, live + size + extra)
+        live += size - free
     return peak

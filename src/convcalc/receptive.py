@@ -257,7 +257,7 @@ def receptive_fields(summary: Summary) -> list[Field]:
 
     The model output's field is ``receptive_fields(summary)[summary.model.output]``.
     Raises :class:`~convcalc.errors.ShapeError` for a model whose input is
-    not an H×W×C map. Linear in the number of layers.
+    a vector. Linear in the number of layers.
 
     >>> from convcalc.loader import parse_model
     >>> from convcalc.model import analyse
@@ -269,7 +269,7 @@ def receptive_fields(summary: Summary) -> list[Field]:
     model = summary.model
     if model.input.rank == 1:
         raise ShapeError(
-            f"receptive fields need an H×W×C model input; {model.name!r} takes {model.input.describe()}"
+            f"receptive fields need a map as the model input (L×C, H×W×C or D×H×W×C); {model.name!r} takes {model.input.describe()}"
         )
     rank = model.input.spatial_rank
     source = _input_field(model.input)

@@ -244,8 +244,8 @@ input, and the layer output's memory at the summary's dtype."""
 def extra_columns(summary: Summary, names: Sequence[str], fields: Sequence[Any] | None = None) -> list[tuple[str, list[str]]]:
     """(header, one text per analysed row) for each optional column asked for.
 
-    Receptive-field values are ``H×W`` (one number when both agree); see
-    :mod:`convcalc.receptive`.
+    Receptive-field values are one per spatial axis, ``H×W`` or ``D×H×W``
+    (one number when every axis agrees); see :mod:`convcalc.receptive`.
     """
     if any(n != "mem" for n in names) and fields is None:
         from .receptive import receptive_fields
@@ -262,8 +262,8 @@ def extra_columns(summary: Summary, names: Sequence[str], fields: Sequence[Any] 
         header = {"rf": "RF", "jump": "RF jump", "start": "RF start", "clipped": "RF in input"}[name]
         values = []
         for f in fields:  # type: ignore[union-attr]
-            h, w = (f.h.clipped, f.w.clipped) if name == "clipped" else (getattr(f.h, _FIELD[name]), getattr(f.w, _FIELD[name]))
-            values.append(fraction_text(h) if h == w else f"{fraction_text(h)}×{fraction_text(w)}")
+            along = [a.clipped if name == "clipped" else getattr(a, _FIELD[name]) for a in f.axes]
+            values.append(fraction_text(along[0]) if len(set(along)) == 1 else "×".join(map(fraction_text, along)))
         out.append((header, values))
     return out
 
@@ -350,8 +350,8 @@ def model_document(
 
 
 def _fields_or_none(summary: Summary) -> list[Any] | None:
-    """Receptive fields, or None for a network whose input is not a map."""
-    if not summary.model.input.is_map:
+    """Receptive fields, or None for a network whose input is not a map (of any spatial rank)."""
+    if summary.model.input.rank == 1:
         return None
     from .receptive import receptive_fields
 

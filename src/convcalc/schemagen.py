@@ -10,7 +10,6 @@ what the loader accepts. ``python -m convcalc.layers`` writes the file;
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 __all__ = ["build_schema", "kind_options_schema"]
@@ -32,15 +31,15 @@ def kind_options_schema(cls: Any) -> dict[str, Any]:
     """``definitions.options_<kind>``: the kind's options and the common keys."""
     properties: dict[str, Any] = {}
     required = []
-    for f in dataclasses.fields(cls):
-        fragment = f.metadata["norm"].schema
-        doc = f.metadata["doc"]
+    for f in cls.declared():
+        fragment = f.norm.schema
+        doc = f.doc
         if "$ref" in fragment and len(fragment) == 1:
             entry = {"description": _sentence(doc), "allOf": [fragment]} if doc else dict(fragment)
         else:
             entry = {"description": _sentence(doc), **fragment} if doc else dict(fragment)
         properties[f.name] = entry
-        if f.default is dataclasses.MISSING:
+        if f.required:
             required.append(f.name)
     if cls.arity[0] > 1:  # a merge names what it joins
         properties["from"] = {

@@ -7,6 +7,12 @@ bounds that maps one length to another; :func:`solve_output_padding` finds the
 U-Net decoder matching its encoder); :func:`clean_input_sizes` scans input
 sizes for the ones where no layer drops rows by rounding down.
 
+Every rule acts on one spatial axis at a time, so a 1-D or 3-D layer is
+solved axis by axis (:func:`solve_axes`: 16×112×112 → 8×56×56 with kernel
+[3, 7, 7] is 16 → 8 with kernel 3 along D and 112 → 56 with kernel 7 along H
+and W), and a model's clean sizes are scanned per group of axes that behave
+alike (a video network's D apart from its H×W).
+
 The rules are the layers' own (:class:`~convcalc.layers.window.Window`,
 :class:`~convcalc.layers.conv.TransposedAxis`), applied to each candidate::
 
@@ -29,8 +35,7 @@ input sizes are scanned for at most :data:`MAX_SCAN_WORK` layer analyses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import fields
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from .check import trailing_padding
@@ -38,7 +43,7 @@ from .errors import ConvCalcError, InputError, ShapeError
 from .layers import apply, make_layer
 from .layers.conv import TransposedAxis
 from .layers.options import Padding
-from .layers.window import Window, same_padding
+from .layers.window import AXES, Window, axis_unit, same_padding
 from .model import INPUT, Model
 from .shapes import MAX_DIM, Shape
 
@@ -46,10 +51,14 @@ __all__ = [
     "MAX_SCAN_WORK",
     "MAX_SOLUTIONS",
     "MAX_VALUE",
+    "AxisSizes",
+    "AxisSolutions",
     "CleanSizes",
     "Solution",
     "clean_input_sizes",
     "describe_sizes",
+    "layer_options",
+    "solve_axes",
     "solve_layer",
     "solve_output_padding",
 ]
@@ -176,6 +185,7 @@ def solve_layer(
     max_kernel: int = MAX_KERNEL,
     max_stride: int = MAX_STRIDE,
     max_dilation: int = MAX_DILATION,
+    rank: int = 2,
 ) -> list[Solution]:
     """Every configuration within bounds that maps length ``input`` to ``output``.
 
@@ -191,7 +201,8 @@ def solve_layer(
     happened at all, ``dropped`` how many input rows rounding down leaves
     unread (as ``convcalc check`` CC201). Transposed convolutions: those
     without ``output_padding`` first. Raises :class:`ShapeError` when nothing
-    fits, saying what was searched.
+    fits, saying what was searched (naming the ``rank``-D kind: conv2d by
+    default; :func:`solve_axes` solves each axis of a 1-D or 3-D layer).
 
     >>> [(s.kernel, s.stride, s.padding, s.dilation) for s in solve_layer(224, 112, kernel=7)][:4]
     [(7, 2, 3, 1), (7, 2, 'same', 1), (7, 2, 6, 2), (7, 2, 'same', 2)]
@@ -222,7 +233,7 @@ def solve_layer(
     else:
         found.sort(key=lambda s: (s.dropped > 0, s.dilation, s.kernel, s.stride, s.padding == "same", s.pad_before + s.pad_after))
     if not found:
-        raise ShapeError(_nothing_fits(n, out, kernel, stride, padding, dilation, transposed, max_kernel, max_stride, max_dilation))
+        raise ShapeError(_nothing_fits(n, out, kernel, stride, padding, dilation, transposed, max_kernel, max_stride, max_dilation, rank))
     return found
 
 
@@ -330,9 +341,9 @@ def _out(axis: TransposedAxis) -> int | None:
 
 def _nothing_fits(
     n: int, out: int, kernel: int | None, stride: int | None, padding: int | str | None,
-    dilation: int | None, transposed: bool, max_kernel: int, max_stride: int, max_dilation: int,
+    dilation: int | None, transposed: bool, max_kernel: int, max_stride: int, max_dilation: int, rank: int = 2,
 ) -> str:
-    kind = "conv_transpose2d" if transposed else "conv2d"
+    kind = f"conv_transpose{rank}d" if transposed else f"conv{rank}d"
     searched = [
         f"kernel {kernel}" if kernel is not None else f"kernel 1–{max_kernel}",
         f"stride {stride}" if stride is not None else f"stride 1–{max_stride}",
@@ -348,6 +359,99 @@ def _nothing_fits(
     elif transposed and out < n:
         message += f"; a transposed convolution with stride ≥ 1 rarely shrinks {n} to {out}: use a convolution"
     return message
+
+
+class AxisSolutions(NamedTuple):
+    """:func:`solve_layer`'s answer along one or more axes that ask the same question."""
+
+    axes: str
+    """'D', 'L', 'HW', …: the axes with this input, output and held options."""
+    input: int
+    output: int
+    solutions: tuple[Solution, ...]
+
+
+def solve_axes(
+    input: Sequence[int],
+    output: Sequence[int] | int,
+    kernel: Sequence[int] | int | None = None,
+    stride: Sequence[int] | int | None = None,
+    padding: Sequence[int] | int | str | None = None,
+    dilation: Sequence[int] | int | None = None,
+    transposed: bool = False,
+) -> list[AxisSolutions]:
+    """:func:`solve_layer` along each spatial axis of a 1-, 2- or 3-D layer.
+
+    A convolution's or pooling's rule acts on each axis alone (kernel
+    ``[3, 7, 7]`` slides 3 along D, 7 along H and W), so the layers that map
+    ``input`` to ``output`` are exactly one solution per axis, combined.
+    ``input`` has one length per axis (L; H, W; D, H, W); ``output`` and the
+    held options are one value for every axis or one per axis. Axes asking
+    the same question share one answer, in axis order. Each axis is its own
+    search, with :func:`solve_layer`'s bounds; an axis where nothing fits
+    raises, naming it.
+
+    >>> [(a.axes, a.solutions[0].options()) for a in solve_axes((16, 112, 112), (8, 56, 56), kernel=(3, 7, 7), stride=2)]
+    [('D', {'kernel': 3, 'stride': 2, 'padding': 1}), ('HW', {'kernel': 7, 'stride': 2, 'padding': 3})]
+    """
+    sizes = tuple(input)
+    if not 1 <= len(sizes) <= 3:
+        raise InputError(f"give 1, 2 or 3 input lengths (L; H, W; D, H, W), got {len(sizes)}")
+    names = AXES[len(sizes)]
+
+    def per_axis(name: str, value: Any) -> tuple[Any, ...]:
+        if value is None or isinstance(value, (int, str)):
+            return (value,) * len(sizes)
+        values = tuple(value)
+        if len(values) == 1:
+            return values * len(sizes)
+        if len(values) != len(sizes):
+            raise InputError(
+                f"{name} has {len(values)} values for {len(sizes)} axes ({_cross(names)}); give one, or one per axis",
+                option=name,
+            )
+        return values
+
+    questions = list(zip(
+        sizes, per_axis("output size", output), per_axis("kernel", kernel), per_axis("stride", stride),
+        per_axis("padding", padding), per_axis("dilation", dilation),
+    ))
+    shared: dict[tuple[Any, ...], str] = {}
+    for axis, question in zip(names, questions):
+        shared[question] = shared.get(question, "") + axis
+    out = []
+    for (n, m, k, s, p, d), axis in shared.items():
+        try:
+            found = solve_layer(n, m, k, s, p, d, transposed, rank=len(sizes))
+        except ConvCalcError as e:
+            raise type(e)(f"along {_cross(axis)}: {e}") from None
+        out.append(AxisSolutions(axis, n, m, tuple(found)))
+    return out
+
+
+def layer_options(answers: Sequence[AxisSolutions], rank: int) -> dict[str, Any] | None:
+    """One layer's options from the first solution along each axis that drops
+    nothing and pads both sides alike, or None when an axis has none.
+
+    ``{"kernel": [3, 7, 7], "stride": 2, "padding": [1, 3, 3]}``: a value
+    shared by every axis is written once.
+    """
+    first: dict[str, Solution] = {}
+    for a in answers:
+        best = next((s for s in a.solutions if s.dropped == 0 and isinstance(s.padding, int)), None)
+        if best is None:
+            return None
+        for axis in a.axes:
+            first[axis] = best
+    chosen = [first[axis] for axis in AXES[rank]]
+    names = ["kernel", "stride", "padding", "dilation", "output_padding"]
+    out: dict[str, Any] = {}
+    for name in names:
+        values = [getattr(s, name) for s in chosen]
+        if name in ("dilation", "output_padding") and not any(v != (1 if name == "dilation" else 0) for v in values):
+            continue
+        out[name] = values[0] if len(set(values)) == 1 else values
+    return out
 
 
 def solve_output_padding(
@@ -385,50 +489,194 @@ def solve_output_padding(
 
 
 # ------------------------------------------------------------ clean input sizes
-class CleanSizes(NamedTuple):
-    """Which input sizes a model takes, and which lose no row to rounding."""
+DEFAULT_LOW = 32
+"""Smallest side ``clean_input_sizes`` tries by default along L, H and W."""
+DEFAULT_HIGH = 1024
+"""Largest side it tries by default, along every axis."""
+_DEFAULT_LOWS = {"D": 1}
+"""Axes whose default range starts lower: D counts frames or slices, often 8 or 16."""
 
+
+def _default_ranges(axes: str, own: Sequence[int], layers: int, max_work: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The default ``low`` and ``high`` per axis: 32 (1 along D) to 1024, or,
+    along an axis where the model's own input is longer than 1024 (audio:
+    16,000 or 32,000 samples), a range centred on that size, as wide as half
+    of it on each side and as three quarters of the scan's work cap allow."""
+    lows, highs = [], []
+    for a, size in zip(axes, own):
+        if size <= DEFAULT_HIGH:
+            lows.append(_DEFAULT_LOWS.get(a, DEFAULT_LOW))
+            highs.append(DEFAULT_HIGH)
+            continue
+        half = max(1, min(size // 2, 3 * max_work // (8 * layers * len(axes))))  # a quarter left to find the smallest
+        lows.append(max(DEFAULT_LOW, size - half))
+        highs.append(size + half)
+    return tuple(lows), tuple(highs)
+
+
+class AxisSizes(NamedTuple):
+    """The sides one group of alike axes takes, those axes set to n together."""
+
+    axes: str
+    """The axes set to n: 'L', 'D', 'H', 'W', or several scanned together ('HW': H = W = n)."""
     low: int
     high: int
     smallest: int | None
-    """Smallest square side, counting from 1, on which every layer runs (None: none up to ``high``)."""
+    """Smallest n, counting from 1, on which every layer runs (None: none up to
+    ``high``, or the search below ``low`` reached the work cap first)."""
     runs: tuple[int, ...]
-    """Square sides from ``low`` to ``high`` on which every layer runs."""
+    """The n from ``low`` to ``high`` on which every layer runs."""
     clean: tuple[int, ...]
-    """Those on which no layer drops a row or column by rounding down."""
-    heights: tuple[int, ...] | None = None
-    """Clean heights with the width fixed at the model's; None when H and W behave alike."""
-    widths: tuple[int, ...] | None = None
-    """Clean widths with the height fixed at the model's."""
+    """Those on which no layer drops input along these axes by rounding down."""
+
+
+class CleanSizes(NamedTuple):
+    """Which input sizes a model takes, and which lose no input to rounding.
+
+    ``together`` sets every spatial side to n (a line, a square, a cube) and
+    is scanned when every axis has the same range; ``apart`` scans each group
+    of alike axes with the other axes held at the model's input, when the
+    axes are not all alike. The fields of the 2-D report (``low``, ``runs``,
+    ``clean``, ``heights``, …) read from them.
+    """
+
+    axes: str
+    """The model input's spatial axes: 'L', 'HW' or 'DHW'."""
+    input: tuple[int, ...]
+    """The model's own spatial sizes, at which ``apart`` holds the other axes."""
+    together: AxisSizes | None
+    apart: tuple[AxisSizes, ...] = ()
+
+    @property
+    def low(self) -> int | None:
+        return self.together.low if self.together else None
+
+    @property
+    def high(self) -> int | None:
+        return self.together.high if self.together else None
+
+    @property
+    def smallest(self) -> int | None:
+        """Smallest side n of an all-n input on which every layer runs."""
+        return self.together.smallest if self.together else None
+
+    @property
+    def runs(self) -> tuple[int, ...] | None:
+        return self.together.runs if self.together else None
+
+    @property
+    def clean(self) -> tuple[int, ...] | None:
+        return self.together.clean if self.together else None
+
+    @property
+    def heights(self) -> tuple[int, ...] | None:
+        """2-D: clean heights with the width held at the model's; None when H and W behave alike."""
+        return self._apart("H")
+
+    @property
+    def widths(self) -> tuple[int, ...] | None:
+        """2-D: clean widths with the height held at the model's."""
+        return self._apart("W")
+
+    def _apart(self, axis: str) -> tuple[int, ...] | None:
+        if self.axes != "HW":
+            return None
+        return next((g.clean for g in self.apart if g.axes == axis), None)
+
+    def title(self) -> str:
+        """``input sides 32 to 1024``, or what each group's range is."""
+        if self.together is not None:
+            sides = "lengths" if self.axes == "L" else "sides"
+            return f"input {sides} {self.together.low} to {self.together.high}"
+        return f"input sides per axis, the other axes held at the model's {_cross(self.input)}"
 
     def lines(self) -> list[str]:
         """``clean: multiples of 32 from 32 to 1024`` and the like, for the CLI."""
-        out = [
-            f"runs: {describe_sizes(self.runs, self.low, self.high)}"
-            + (f"; smallest input: {self.smallest}×{self.smallest}" if self.smallest is not None else ""),
-            f"clean (no row or column dropped): {describe_sizes(self.clean, self.low, self.high)}",
-        ]
-        if self.heights is not None and self.widths is not None:
-            out.append(f"clean heights: {describe_sizes(self.heights, self.low, self.high)}")
-            out.append(f"clean widths: {describe_sizes(self.widths, self.low, self.high)}")
+        out: list[str] = []
+        if self.together is not None:
+            out += self._scan_lines(self.together)
+            for g in self.apart:
+                name = {"H": "heights", "W": "widths"}.get(g.axes) if self.axes == "HW" else None
+                label = f"clean {name}" if name else f"clean along {_cross(g.axes)} ({self._held(g)})"
+                out.append(f"{label}: {describe_sizes(g.clean, g.low, g.high)}")
+            return out
+        for g in self.apart:
+            out.append(f"{_cross(g.axes)} from {g.low} to {g.high}, {self._held(g)}:")
+            out += [f"  {line}" for line in self._scan_lines(g)]
         return out
 
+    def _scan_lines(self, g: AxisSizes) -> list[str]:
+        units = [axis_unit(a) for a in g.axes]
+        lost = units[0] if len(units) == 1 else f"{', '.join(units[:-1])} or {units[-1]}"
+        shown = f"; smallest input: {_cross(self._shape(g, g.smallest))}" if g.smallest is not None else ""
+        return [
+            f"runs: {describe_sizes(g.runs, g.low, g.high)}{shown}",
+            f"clean (no {lost} dropped): {describe_sizes(g.clean, g.low, g.high)}",
+        ]
 
-def clean_input_sizes(model: Model, low: int = 32, high: int = 1024, max_work: int = MAX_SCAN_WORK) -> CleanSizes:
+    def _shape(self, g: AxisSizes, n: int) -> tuple[int, ...]:
+        """The spatial input with ``g``'s axes at n, the others at the model's."""
+        return tuple(n if a in g.axes else size for a, size in zip(self.axes, self.input))
+
+    def _held(self, g: AxisSizes) -> str:
+        """'H×W at 112×112', 'D at 16'."""
+        others = [(a, size) for a, size in zip(self.axes, self.input) if a not in g.axes]
+        return f"{_cross(a for a, _ in others)} at {_cross(size for _, size in others)}"
+
+
+def _cross(values: Iterable[Any]) -> str:
+    """'16×112×112', 'H×W'."""
+    return "×".join(map(str, values))
+
+
+def _ranges(axes: str, name: str, given: int | Sequence[int] | None, default: dict[str, int], fallback: int) -> tuple[int, ...]:
+    """One bound per spatial axis: the default, one number for all, or one per axis."""
+    if given is None:
+        return tuple(default.get(a, fallback) for a in axes)
+    values = [given] if isinstance(given, int) else list(given)
+    if len(values) == 1:
+        values = values * len(axes)
+    if len(values) != len(axes):
+        raise InputError(
+            f"{name} has {len(values)} sizes but the model input has {len(axes)} spatial "
+            f"ax{'is' if len(axes) == 1 else 'es'} ({_cross(axes)}); give one size, or one per axis",
+            option=name,
+        )
+    return tuple(_whole(name, v) for v in values)
+
+
+def clean_input_sizes(
+    model: Model,
+    low: int | Sequence[int] | None = None,
+    high: int | Sequence[int] | None = None,
+    max_work: int = MAX_SCAN_WORK,
+) -> CleanSizes:
     """Input sizes from ``low`` to ``high`` for which no layer drops pixels.
 
     A size is *clean* when every conv and pooling window rule is whole or
-    leaves only padding unread (``Window.dropped`` is 0 along both axes; rows
-    a ``zeropad2d`` added do not count, as in ``convcalc check`` CC201). Each
-    square side H = W = n is analysed afresh; sizes where a layer cannot run
-    are left out. When some layer treats H and W differently (``[1, 7]``
-    kernels, a non-square input) heights and widths are also scanned apart,
-    the other side kept at the model's. ResNet-50 (≈ 1,000 analyses) takes
-    about a second.
+    leaves only padding unread (``Window.dropped`` is 0 along the axes
+    scanned; rows a ``zeropad`` added do not count, as in ``convcalc check``
+    CC201). Sizes where a layer cannot run are left out.
 
-    The work, layers × sizes (counting the sides below ``low`` scanned for
-    the smallest, and the heights and widths apart), must stay within
-    ``max_work`` (:data:`MAX_SCAN_WORK`); it is checked before the scan.
+    ``low`` and ``high`` are one side for every spatial axis or one per axis
+    (``(1, 32, 32)`` for D, H, W); by default 32 to 1024, and 1 to 1024
+    along D, where clips and volumes are a few frames or slices deep. Axes
+    are *alike* when the model input is the same size along them and every
+    layer's options (kernel, stride, padding, …) are too, and their ranges
+    agree. When every axis has one range, inputs with every side n are
+    analysed afresh (``together``: H = W = n for an image network); when the
+    axes are not all alike, each group of alike axes is also scanned
+    ``apart``, the other axes held at the model's input (a video network's
+    D, then its H×W). ResNet-50 (≈ 1,000 analyses per side) takes about a
+    second.
+
+    Along an axis where the model's own input is longer than 1024 (audio),
+    the default range is centred on it instead (see :func:`_default_ranges`).
+
+    The work, layers × sides from ``low`` to ``high``, must stay within
+    ``max_work`` (:data:`MAX_SCAN_WORK`); it is checked before the scan. The
+    search for the smallest side that runs, upwards from 1, spends what is
+    left and stops there (``smallest`` is then None).
 
     >>> from convcalc.loader import parse_model
     >>> m = parse_model("input: [64, 64, 3]\\nlayers: [maxpool2d: {kernel: 2}, maxpool2d: {kernel: 2}]")
@@ -436,77 +684,152 @@ def clean_input_sizes(model: Model, low: int = 32, high: int = 1024, max_work: i
     >>> r.smallest, describe_sizes(r.clean, 8, 40)
     (4, 'multiples of 4 from 8 to 40')
     """
-    low, high = _whole("low", low), _whole("high", high)
-    if high < low:
-        raise InputError(f"high ({high:,}) must not be below low ({low:,})")
-    if not model.input.is_map:
-        raise ShapeError(f"input sizes apply to an H×W×C model input; {model.name!r} takes {model.input.describe()}")
-    symmetric = _symmetric(model)
+    if not model.input.rank > 1:
+        raise ShapeError(
+            f"input sizes apply to a model whose input is a map (L×C, H×W×C or D×H×W×C); "
+            f"{model.name!r} takes {model.input.describe()}"
+        )
+    axes = AXES[model.input.spatial_rank]
     layers = max(len(model.nodes), 1)
-    sizes_tried = high + (0 if symmetric else 2 * (high - low + 1))
+    default_lows, default_highs = _default_ranges(axes, model.input.spatial, layers, max_work)
+    lows = _ranges(axes, "low", low, dict(zip(axes, default_lows)), DEFAULT_LOW)
+    highs = _ranges(axes, "high", high, dict(zip(axes, default_highs)), DEFAULT_HIGH)
+    for a, lo, hi in zip(axes, lows, highs):
+        if hi < lo:
+            along = f" along {a}" if len(set(zip(lows, highs))) > 1 else ""
+            raise InputError(f"high ({hi:,}) must not be below low ({lo:,}){along}")
+    groups = _groups(model, axes, lows, highs)
+    scans = ([axes] if len(set(zip(lows, highs))) == 1 else []) + (groups if len(groups) > 1 else [])
+    top = {g: highs[axes.index(g[0])] for g in scans}
+    sizes_tried = sum(highs[axes.index(g[0])] - lows[axes.index(g[0])] + 1 for g in scans)
     if sizes_tried * layers > max_work:
-        most = max_work // layers // (1 if symmetric else 3)
+        sides = "lengths" if axes == "L" else "sides"
+        most = [min(high, _level(list(top.values()), max_work // layers)) for high in highs]
         raise InputError(
-            f"scanning input sides up to {high:,} means {sizes_tried:,} analyses of {layers:,} layers, "
-            f"more than the {max_work:,} layer analyses of one scan; lower --high to about {most:,} or less",
+            f"scanning input {sides} up to {_per_axis(highs)} means {sizes_tried:,} analyses of {layers:,} layers, "
+            f"more than the {max_work:,} layer analyses of one scan; lower --high to about {_per_axis(most)} or less",
             option="high",
         )
     padding = trailing_padding(model)
-    h0, w0, c = model.input.dims
-    smallest = next((n for n in range(1, low) if _lost(model, Shape.of(n, n, c), padding) is not None), None)
+    memo: list[Any] = [None] * len(model.nodes)
+    spare = [max_work // layers - sizes_tried]  # sides left for the searches below low
+    found = [_scan(model, g, lows[axes.index(g[0])], highs[axes.index(g[0])], padding, memo, spare) for g in scans]
+    together = found[0] if scans and scans[0] == axes else None
+    apart = tuple(found[1:] if together is not None else found)
+    return CleanSizes(axes, model.input.spatial, together, apart)
+
+
+def _level(highs: list[int], budget: int) -> int:
+    """The largest t with Σ min(high, t) ≤ budget: the cap on ``--high`` that lowers the largest ranges first.
+
+    >>> _level([64, 100_000], 7462), _level([1000, 1000, 1000], 900)
+    (7398, 300)
+    """
+    rest = sorted(highs)
+    spent = 0
+    for i, high in enumerate(rest):
+        share = (budget - spent) // (len(rest) - i)
+        if share < high:
+            return share
+        spent += high
+    return rest[-1]
+
+
+def _per_axis(values: Sequence[int]) -> str:
+    """'1,024' when every axis agrees, else '64x1024x1024' as ``--high`` reads it."""
+    return f"{values[0]:,}" if len(set(values)) == 1 else "x".join(map(str, values))
+
+
+def _scan(model: Model, group: str, low: int, high: int, padding: list[tuple[int, ...]], memo: list[Any], spare: list[int]) -> AxisSizes:
+    """Sides ``low`` … ``high`` of ``group``'s axes, and the smallest that runs
+    searched upwards from 1, within the ``spare`` sides the work cap leaves
+    (when they run out first, the smallest is not known: None)."""
+    axes = AXES[model.input.spatial_rank]
+    picked = [i for i, a in enumerate(axes) if a in group]
+    base, c = model.input.spatial, model.input.channels
+
+    def lost(n: int) -> tuple[bool, ...] | None:
+        return _lost(model, Shape((*(n if i in picked else s for i, s in enumerate(base)), c)), padding, memo)
+
+    smallest, searched = None, True
+    for n in range(1, low):
+        if spare[0] <= 0:
+            searched = False
+            break
+        spare[0] -= 1
+        if lost(n) is not None:
+            smallest = n
+            break
     sizes = range(low, high + 1)
-    square = {n: _lost(model, Shape.of(n, n, c), padding) for n in sizes}
-    runs = tuple(n for n in sizes if square[n] is not None)
-    if smallest is None and runs:
+    seen = {n: lost(n) for n in sizes}
+    runs = tuple(n for n in sizes if seen[n] is not None)
+    if smallest is None and searched and runs:
         smallest = runs[0]
-    clean = tuple(n for n in runs if not any(square[n]))  # type: ignore[arg-type]
-    heights = widths = None
-    if not symmetric:
-        heights = tuple(n for n in sizes if (lost := _lost(model, Shape.of(n, w0, c), padding)) is not None and not lost[0])
-        widths = tuple(n for n in sizes if (lost := _lost(model, Shape.of(h0, n, c), padding)) is not None and not lost[1])
-    return CleanSizes(low, high, smallest, runs, clean, heights, widths)
+    clean = tuple(n for n in runs if not any(seen[n][i] for i in picked))  # type: ignore[index]
+    return AxisSizes(group, low, high, smallest, runs, clean)
 
 
-def _lost(model: Model, shape: Shape, padding: list[tuple[int, int]]) -> tuple[bool, bool] | None:
-    """Whether some layer drops rows (H) and columns (W) on ``shape``; None if it does not run.
+def _lost(model: Model, shape: Shape, padding: list[tuple[int, ...]], memo: list[Any]) -> tuple[bool, ...] | None:
+    """Along which spatial axes some layer drops input on ``shape``; None if a layer cannot run.
 
     Shapes only, layer by layer, as :func:`~convcalc.model.analyse` infers
     them but without its rows and totals: the scan repeats this per size.
+    ``memo`` keeps each layer's last answer: sides scanned in order reach a
+    strided layer's later readers with the same shape several times running.
     """
     shapes: list[Shape] = []
-    lost = [False, False]
-    for node in model.nodes:
+    rank = shape.spatial_rank
+    lost = [False] * rank
+    for k, node in enumerate(model.nodes):
         inputs = tuple(shape if i == INPUT else shapes[i] for i in node.inputs)
-        try:
-            shapes.append(apply(node.spec, *inputs).output)
-        except ConvCalcError:
-            return None
-        windows = getattr(node.spec, "windows", None)
-        if windows is None or not inputs[0].is_map:
-            continue
-        source = node.inputs[0]
-        pads = padding[source] if source != INPUT else (0, 0)
-        for axis, (w, pad) in enumerate(zip(windows(inputs[0]), pads)):
-            if w.dropped > pad and not w.ceil_mode:
-                lost[axis] = True
-    return lost[0], lost[1]
+        last = memo[k]
+        if last is not None and last[0] == inputs:
+            out, dropped = last[1]
+        else:
+            try:
+                out = apply(node.spec, *inputs).output
+            except ConvCalcError:
+                return None
+            dropped = _dropped(node, inputs[0], padding, rank)
+            memo[k] = (inputs, (out, dropped))
+        shapes.append(out)
+        for axis in dropped:
+            lost[axis] = True
+    return tuple(lost)
 
 
-def _symmetric(model: Model) -> bool:
-    """Whether swapping H and W changes nothing: a square input and every
-    pair option (kernel, stride, padding, …) equal along both axes."""
-    h, w = model.input.hw
-    if h != w:
-        return False
+def _dropped(node: Any, x: Shape, padding: list[tuple[int, ...]], rank: int) -> tuple[int, ...]:
+    """The axes along which ``node`` leaves input rows unread, as CC201 counts them."""
+    windows = getattr(node.spec, "windows", None)
+    if windows is None or x.rank == 1:
+        return ()
+    found = windows(x)
+    source = node.inputs[0]
+    pads = padding[source] if source != INPUT else ()
+    if len(pads) != len(found):  # the model input, or a rank change on the way
+        pads = (0,) * len(found)
+    if len(found) != rank:
+        return ()
+    return tuple(axis for axis, (w, pad) in enumerate(zip(found, pads)) if w.dropped > pad and not w.ceil_mode)
+
+
+def _groups(model: Model, axes: str, lows: Sequence[int], highs: Sequence[int]) -> list[str]:
+    """The spatial axes in groups that behave alike: the same input size, range and
+    per-axis options (kernel, stride, padding, …) in every layer. 'DHW' → ['D', 'HW']
+    for a video network."""
+    keys: list[list[Any]] = [[model.input.spatial[i], lows[i], highs[i]] for i in range(len(axes))]
     for node in model.nodes:
-        for f in fields(node.spec):  # type: ignore[arg-type]
-            value = getattr(node.spec, f.name)
+        for option in node.spec.declared():
+            value = getattr(node.spec, option.name)
             if isinstance(value, Padding):
-                if (value.top, value.bottom) != (value.left, value.right):
-                    return False
-            elif isinstance(value, tuple) and len(value) == 2 and value[0] != value[1]:
-                return False
-    return True
+                value = value.pads() if value.rank == len(axes) else None
+            if isinstance(value, tuple) and len(value) == len(axes):
+                for key, v in zip(keys, value):
+                    key.append(v)
+    out: dict[tuple[Any, ...], str] = {}
+    for a, key in zip(axes, keys):
+        out[tuple(key)] = out.get(tuple(key), "") + a
+    return list(out.values())
 
 
 def describe_sizes(sizes: Iterable[int], low: int, high: int) -> str:

@@ -36,17 +36,27 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
-        self._tags: dict[Any, str] = {}
+        self._tags: dict[str, str] = {}
+        """The tag of each plain scalar's text seen so far."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is yaml.ScalarNode:
-            key = (value, implicit)
-            tag = self._tags.get(key)
+            if not implicit[0]:  # quoted or block text: a string, whatever it says
+                return _STR
+            tag = self._tags.get(value)
             if tag is None:
-                tag = self._tags[key] = super().resolve(kind, value, implicit)
+                tag = self._tags[value] = super().resolve(kind, value, implicit)
             return tag
         # Lists and mappings take the default tags: there are no path resolvers.
         return _DEFAULT_TAGS[kind]
+
+    # The composer calls these around every node to follow the path for path
+    # resolvers; the safe loader has none, so they have nothing to do.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
 
 _DEFAULT_TAGS = {yaml.SequenceNode: "tag:yaml.org,2002:seq", yaml.MappingNode: "tag:yaml.org,2002:map"}
@@ -230,6 +240,11 @@ MAX_DEPTH = 100
 """Deepest nesting of lists and mappings accepted; real architectures use about 20."""
 
 
+_new = tuple.__new__
+"""Builds a :class:`Located` or :class:`Position` without the Python-level
+``__new__`` a NamedTuple has: a file has a value and a position per scalar."""
+
+
 def _convert(
     node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int], memo: dict[int, Located]
 ) -> Located:
@@ -238,9 +253,10 @@ def _convert(
     Sharing keeps "billion laughs" documents (aliases of aliases) linear here;
     the loader caps how many layers they may expand to.
     """
-    if node.__class__ is yaml.ScalarNode:  # a leaf: nothing to share or to nest; most nodes are these
+    if node.__class__ is _ScalarNode:  # a leaf: nothing to share or to nest
         mark = node.start_mark
-        return Located(_scalar(node, file, constructor), Position(file, mark.line + 1, mark.column + 1))
+        value = node.value if node.tag == _STR else _scalar(node, file, constructor)
+        return _new(Located, (value, _new(Position, (file, mark.line + 1, mark.column + 1)), None))
     done = memo.get(id(node))
     if done is None:
         done = memo[id(node)] = _convert_new(node, file, constructor, open_nodes, memo)
@@ -250,30 +266,54 @@ def _convert(
 def _convert_new(
     node: yaml.Node, file: str, constructor: yaml.SafeLoader, open_nodes: set[int], memo: dict[int, Located]
 ) -> Located:
+    """A list or mapping as :class:`Located`; ``open_nodes`` holds the ones it is inside.
+
+    Scalar children (most of a file) are converted here rather than through
+    :func:`_convert`: the call is half their cost.
+    """
     at = _position(node, file)
     if id(node) in open_nodes:
         raise YamlError("an alias refers to a node that contains it; remove the recursive '*' reference", at=at)
     if len(open_nodes) >= MAX_DEPTH:
         raise YamlError(f"lists and mappings are nested more than {MAX_DEPTH} deep here", at=at)
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        open_nodes = open_nodes | {id(node)}
+    open_nodes.add(id(node))  # taken out when done; an error abandons the whole parse
     if isinstance(node, yaml.MappingNode):
         items: dict[str, Located] = {}
         key_at: dict[str, Position] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlError("YAML merge keys ('<<') are not supported; use a block instead", at=_position(key_node, file))
-            key = _scalar(key_node, file, constructor)
-            if not isinstance(key, str):
-                key = key_node.value  # as written: `on`, `3`, `2020-01-01`, not True, 3, a date
+            if key_node.__class__ is _ScalarNode and key_node.tag == _STR:
+                key = key_node.value
+            else:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlError("YAML merge keys ('<<') are not supported; use a block instead", at=_position(key_node, file))
+                key = _scalar(key_node, file, constructor)
+                if not isinstance(key, str):
+                    key = key_node.value  # as written: `on`, `3`, `2020-01-01`, not True, 3, a date
             if key in items:
                 raise YamlError(f"duplicate key {key!r} (first at line {key_at[key].line})", at=_position(key_node, file))
-            key_at[key] = _position(key_node, file)
-            items[key] = _convert(value_node, file, constructor, open_nodes, memo)
-        return Located(items, at, key_at)
-    if isinstance(node, yaml.SequenceNode):
-        return Located([_convert(item, file, constructor, open_nodes, memo) for item in node.value], at)
-    return Located(_scalar(node, file, constructor), at)
+            mark = key_node.start_mark
+            key_at[key] = _new(Position, (file, mark.line + 1, mark.column + 1))
+            if value_node.__class__ is _ScalarNode:
+                mark = value_node.start_mark
+                value = value_node.value if value_node.tag == _STR else _scalar(value_node, file, constructor)
+                items[key] = _new(Located, (value, _new(Position, (file, mark.line + 1, mark.column + 1)), None))
+            else:
+                items[key] = _convert(value_node, file, constructor, open_nodes, memo)
+        open_nodes.discard(id(node))
+        return _new(Located, (items, at, key_at))
+    values: list[Located] = []
+    for item in node.value:
+        if item.__class__ is _ScalarNode:
+            mark = item.start_mark
+            value = item.value if item.tag == _STR else _scalar(item, file, constructor)
+            values.append(_new(Located, (value, _new(Position, (file, mark.line + 1, mark.column + 1)), None)))
+        else:
+            values.append(_convert(item, file, constructor, open_nodes, memo))
+    open_nodes.discard(id(node))
+    return _new(Located, (values, at, None))
+
+
+_ScalarNode = yaml.ScalarNode
 
 
 _STR = "tag:yaml.org,2002:str"

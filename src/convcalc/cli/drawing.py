@@ -19,7 +19,9 @@ DRAWING_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 
 
 def resized(path: Path, text: str, layout: Layout | None = None) -> Any:
-    """The model of the file at ``path`` run at the input ``text`` (``320x320x3``, or ``320x320``: same channels).
+    """The model of the file at ``path`` run at the input ``text`` (``320x320x3``,
+    or the spatial size alone, which keeps the channels: ``320x320``, ``16000``
+    for a 1-D model, ``8x112x112`` for a 3-D one).
 
     The shape is read in ``layout``, else the file's own (C×H×W for a ``chw``
     file); the file is read again with it, so blocks that use ``$in_h`` see it.
@@ -29,7 +31,8 @@ def resized(path: Path, text: str, layout: Layout | None = None) -> Any:
 
     own = load(path).model
     order = layout or own.layout
-    if own.input.is_map and len([p for p in _SEPARATOR.split(text.strip()) if p]) == 2:  # HxW: keep the channels
+    spatial = own.input.spatial_rank
+    if spatial and len([p for p in _SEPARATOR.split(text.strip()) if p]) == spatial:  # keep the channels
         channels = str(own.input.channels)
         text = f"{channels}x{text}" if order is Layout.CHW else f"{text}x{channels}"
     shape = parse_shape(text, order)
@@ -39,15 +42,41 @@ def resized(path: Path, text: str, layout: Layout | None = None) -> Any:
         raise error.within(f"with --input {text}") from None
 
 
+def _bounded_graph(summary: Any, depth: int | None, layout: Layout) -> Any:
+    """The graph at ``depth``, or a DrawingError naming the ``--depth`` that fits :data:`~convcalc.graph.MAX_LAYOUT`."""
+    from ..graph import MAX_LAYOUT, build_graph, layout_size
+    from ..render_graph import DrawingError
+
+    graph = build_graph(summary, depth, layout)
+    size = layout_size(graph)
+    if size <= MAX_LAYOUT:
+        return graph
+    deepest = max((len(row.node.path) for row in summary.rows), default=0)
+    start = deepest if depth is None else min(depth, deepest)
+    too_big = "the drawing is too big for Graphviz to lay out in reasonable time"
+    for levels in range(start - 1, -1, -1):  # --depth N collapses groups at level N − 1
+        smaller = build_graph(summary, levels, layout)
+        if layout_size(smaller) <= MAX_LAYOUT:
+            raise DrawingError(
+                f"{too_big}: {size:,} boxes and rows passed by edges (the cap is {MAX_LAYOUT:,}, docs/limits.md); "
+                f"draw it with --depth {levels + 1} ({len(smaller.nodes):,} boxes)"
+            )
+    least = layout_size(build_graph(summary, 0, layout))
+    raise DrawingError(
+        f"{too_big}: {least:,} boxes and rows passed by edges at --depth 1 (the cap is {MAX_LAYOUT:,}, docs/limits.md); "
+        "write its repeated layers as blocks (docs/format.md#blocks) to draw them collapsed"
+    )
+
+
 def write_drawing(summary: Any, depth: int | None, layout: Layout, fmt: str, output: Path | None, inputs: tuple[str, ...] = ()) -> None:
     """Draw ``summary`` (groups at level ``depth`` collapsed) to ``output`` (``-`` or None: stdout)."""
-    from ..graph import build_graph, to_dot
+    from ..graph import to_dot
     from ..render_graph import Drawing, render
 
     drawing = Drawing(fmt)
     if (output is None or str(output) == "-") and drawing.binary and sys.stdout.isatty():
         raise InputError(f"--format {fmt} is a binary picture; write it to a file with -o net.{fmt}")
-    data = render(to_dot(build_graph(summary, depth, layout)), drawing)
+    data = render(to_dot(_bounded_graph(summary, depth, layout)), drawing)
     if output is None or str(output) == "-":
         sys.stdout.flush()
         if hasattr(sys.stdout, "buffer"):

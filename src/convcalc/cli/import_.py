@@ -26,7 +26,7 @@ __all__ = ["import_", "load_imported", "parse_input"]
 def import_(
     source: Annotated[Path, typer.Argument(help="An ONNX (.onnx) or Keras (.keras, .json) model file.", show_default=False, dir_okay=False)],
     output: Annotated[Path | None, output_option("Write the architecture file here instead of to stdout.")] = None,
-    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="Override the input's spatial size: HxW or HxWxC, e.g. 299x299.", show_default=False)] = None,
+    input_shape: Annotated[str | None, typer.Option("--input", "-i", help="Override the input's spatial size, optionally with channels: 299x299, 299x299x3; 16000 (audio); 16x112x112 (video).", show_default=False)] = None,
     unknown: Annotated[Unknown, typer.Option("--unknown", help="An ONNX op convcalc has no layer for: stop with an error, or count it as an identity with 0 parameters and 0 MACs (with a warning).")] = Unknown.ERROR,
 ) -> None:
     """Convert an ONNX or Keras model into an editable convcalc architecture file.
@@ -61,14 +61,25 @@ def load_imported(source: str | Path, input_shape: str | None = None, unknown: s
 
 
 def parse_input(text: str) -> tuple[int, ...]:
-    """``'299x299'`` → (299, 299); ``'299x299x3'`` → (299, 299, 3).
+    """The spatial size, optionally with channels, for ``--input``: ``299x299``
+    or ``299x299x3`` for images, ``16000`` or ``16000x1`` for audio,
+    ``16x112x112`` or ``16x112x112x3`` for video; the importer matches it to
+    the model's input rank. Sizes follow :func:`convcalc.shapes.parse_shape`'s
+    rule (ASCII digits, at most ``MAX_DIM``).
 
-    >>> parse_input("299x299"), parse_input("320×240×3")
-    ((299, 299), (320, 240, 3))
+    >>> parse_input("299x299"), parse_input("320×240×3"), parse_input("16000")
+    ((299, 299), (320, 240, 3), (16000,))
     """
+    from ..shapes import DIGITS, MAX_DIM
+
     parts = [p for p in re.split(r"\s*[x×,]\s*", text.strip()) if p]
-    if len(parts) not in (2, 3) or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise InputError(f"--input {text!r} is not understood; give HxW or HxWxC with positive sizes, e.g. 299x299")
+    if not 1 <= len(parts) <= 4 or not all(DIGITS.match(p) and p.lstrip("0") for p in parts):
+        raise InputError(
+            f"--input {text!r} is not understood; give the spatial size with positive whole numbers, "
+            "optionally with channels: 299x299, 299x299x3, 16000 (audio), 16x112x112 (video)"
+        )
+    if any(len(p.lstrip("0")) > len(str(MAX_DIM)) or int(p) > MAX_DIM for p in parts):
+        raise InputError(f"--input {text!r} has a size above {MAX_DIM:,}, the largest accepted (docs/limits.md)")
     return tuple(int(p) for p in parts)
 
 

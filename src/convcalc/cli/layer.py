@@ -55,13 +55,13 @@ def _kind_names() -> list[str]:
 
 
 def layer(
-    shape: Annotated[str | None, typer.Argument(help="Input as H×W×C (224x224x3), or C×H×W with --layout chw, or a feature count (2048).", show_default=False)] = None,
+    shape: Annotated[str | None, typer.Argument(help="Input as H×W×C (224x224x3), L×C (16000x1) or D×H×W×C (16x112x112x3); channels first with --layout chw; or a feature count (2048).", show_default=False)] = None,
     height: Annotated[int | None, typer.Option("-H", "--height", click_type=SIZE, help="Input height.", show_default=False)] = None,
     width: Annotated[int | None, typer.Option("-W", "--width", click_type=SIZE, help="Input width.", show_default=False)] = None,
     channels: Annotated[int | None, typer.Option("-C", "--channels", click_type=SIZE, help="Input channels (alone: a feature vector).", show_default=False)] = None,
     kind: Annotated[str, typer.Option("-t", "--type", metavar="KIND", autocompletion=_kind_names, help="Layer kind or alias (see docs/kinds.md): conv2d, maxpool, bn, fc, split, …")] = "conv2d",
-    kernel: Annotated[str | None, typer.Option("-k", "--kernel", help="Kernel: 3 or 1x7.", show_default=False)] = None,
-    stride: Annotated[str | None, typer.Option("-s", "--stride", help="Stride: 2 or 2x1 (default 1; pooling: the kernel).", show_default=False)] = None,
+    kernel: Annotated[str | None, typer.Option("-k", "--kernel", help="Kernel: 3, or one per axis: 1x7 (2-D), 3x1x1 (3-D).", show_default=False)] = None,
+    stride: Annotated[str | None, typer.Option("-s", "--stride", help="Stride: 2 or one per axis, 2x1 (default 1; pooling: the kernel).", show_default=False)] = None,
     padding: Annotated[str | None, typer.Option("-p", "--padding", help="Padding: 1, 1x2 (h, w), 0,1,0,1 (top, bottom, left, right), same, valid.", show_default=False)] = None,
     filters: Annotated[int | None, typer.Option("-f", "--filters", "--units", click_type=WHOLE, help="Output channels (conv) or features (dense).", show_default=False)] = None,
     dilation: Annotated[str | None, typer.Option("--dilation", help="Dilation: 2 or 2x1.", show_default=False)] = None,

@@ -164,8 +164,8 @@ def _chosen_columns(summary: Any, columns: str | None) -> tuple[tuple[str, ...] 
         if name not in known and name != "layer":
             raise InputError(f"--columns {name!r} is not a column; choose from {', '.join(known)}")
     optional = [n for n in dict.fromkeys(names) if n in COLUMNS]
-    if any(n != "mem" for n in optional) and not summary.model.input.is_map:
-        raise InputError(f"receptive-field columns need an H×W×C input; this network's input is {summary.model.input.describe()}")
+    if any(n != "mem" for n in optional) and summary.model.input.rank == 1:
+        raise InputError(f"receptive-field columns need a map input (L×C, H×W×C or D×H×W×C); this network's input is {summary.model.input.describe()}")
     table = tuple(n for n in dict.fromkeys(names) if n in TABLE_COLUMNS)
     return (table or None), extra_columns(summary, optional)
 

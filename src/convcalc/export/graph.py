@@ -29,7 +29,6 @@ becomes the layers once and the addition under ``C``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -447,8 +446,8 @@ class _Reader:
             spec = make_layer(kind, known)
             opts = {k: getattr(spec, k) for k in values}
         else:  # normalise the known options one by one; the rest stay source
-            fields = {f.name: f for f in dataclasses.fields(spec_class(kind))}  # type: ignore[arg-type]
-            opts = {k: (v if isinstance(v, Sym) else fields[k].metadata["norm"](k, v)) for k, v in values.items()}
+            fields = {f.name: f for f in spec_class(kind).declared()}
+            opts = {k: (v if isinstance(v, Sym) else fields[k].norm(k, v)) for k, v in values.items()}
         op = Op(kind, full, local, ctx.owner, inputs, [], opts, ctx.condition, trainable=ctx.trainable, at=at, prefix=self.prefix)
         channels, rank = _out(op)
         op.outputs.append(Value(channels, rank, self.lookup(full)))

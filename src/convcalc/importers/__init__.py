@@ -10,7 +10,8 @@ fields, ``--verify``, ``check`` and ``solve --model`` work unchanged::
     FILE.json   → importers.keras.read_keras   (Keras ``model.to_json()``)
     anything else: the file's own text
 
-The readers import their parsers lazily: a YAML file pays nothing for this.
+The readers import their parsers lazily, and :mod:`.document` is imported
+on first use: a YAML file pays nothing for this.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from ..dtypes import Unknown
-from .document import COMMENT, SourceError, to_yaml
 
 __all__ = ["COMMENT", "IMPORT_SUFFIXES", "SourceError", "Unknown", "is_import", "load_source", "read_document", "to_yaml"]
 
 IMPORT_SUFFIXES = (".onnx", ".keras", ".json")
 """File suffixes read by an importer rather than as YAML."""
+
+
+def __getattr__(name: str) -> Any:
+    """``COMMENT``, ``SourceError`` and ``to_yaml``, from :mod:`.document` on first use."""
+    if name in ("COMMENT", "SourceError", "to_yaml"):
+        from . import document
+
+        return getattr(document, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_import(path: str | Path) -> bool:
@@ -37,6 +46,8 @@ def read_document(path: str | Path, *, input: Any = None, unknown: str = "error"
 
     ``input`` overrides the spatial size: ``(H, W)`` or ``(H, W, C)``.
     """
+    from .document import SourceError
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".onnx":
@@ -54,6 +65,8 @@ def read_document(path: str | Path, *, input: Any = None, unknown: str = "error"
 
 def load_source(path: str | Path, *, input: Any = None, unknown: str = "error") -> str:
     """YAML text for ``path``: converted from ONNX or Keras, or the file's own text."""
+    from .document import SourceError, to_yaml
+
     path = Path(path)
     if is_import(path):
         return to_yaml(read_document(path, input=input, unknown=unknown))

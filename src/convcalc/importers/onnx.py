@@ -7,13 +7,20 @@ of four things:
 
 - a :class:`_Tensor`: an activation, produced by a convcalc layer (or the
   input), with its ONNX shape and, for each convcalc axis (channels last), the
-  ONNX axis it sits on — ``(2, 3, 1)`` for N×C×H×W, ``(1, 2, 3)`` after a
-  transpose to N×H×W×C — so transposes cost nothing and a layer norm or a
-  matrix product on the last ONNX axis finds the channels;
+  ONNX axis it sits on — ``(2, 1)`` for N×C×L, ``(2, 3, 1)`` for N×C×H×W,
+  ``(2, 3, 4, 1)`` for N×C×D×H×W, ``(1, 2, 3)`` after a transpose to
+  N×H×W×C — so transposes cost nothing and a layer norm or a matrix product
+  on the last ONNX axis finds the channels;
 - a :class:`_Const`: an initializer or a constant, with its dims and, when
-  small (shapes, axes, scalars), its values; weights are never decoded;
+  small (shapes, axes, scalars), its values; weights are never decoded.
+  Shape arithmetic on small constants is evaluated (:mod:`.onnxconst`), so
+  pads or shapes computed by a subgraph of constants read as constants;
 - an :class:`_Erf` or :class:`_Grouped` marker, the middle of a GELU or of a
   channel shuffle, resolved when the pattern completes.
+
+Convolutions, pooling, padding and batch norm on N×C×L (1-D) and
+N×C×D×H×W (3-D) tensors become convcalc's 1-D and 3-D kinds (``conv1d``,
+``maxpool3d``, ``batchnorm3d``…), with the ONNX operator definitions' pads.
 
 Shapes are inferred with convcalc's own layer rules as the document is
 built; ONNX shape inference is not consulted. Element-wise arithmetic with a
@@ -41,6 +48,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import ConvCalcError
+from . import onnxconst
 from .document import COMMENT, SourceError
 
 __all__ = ["SharedWeightsWarning", "UnknownOpWarning", "read_onnx"]
@@ -48,6 +56,13 @@ __all__ = ["SharedWeightsWarning", "UnknownOpWarning", "read_onnx"]
 SMALL = 64
 """Most elements of a constant whose values are decoded (shapes, axes, scalars)."""
 _INT64_MAX = 2**63 - 1
+_LAYOUTS = {
+    2: ((1,), ("feature",)),
+    3: ((2, 1), ("L", "C")),
+    4: ((2, 3, 1), ("H", "W", "C")),
+    5: ((2, 3, 4, 1), ("D", "H", "W", "C")),
+}
+"""ONNX input rank → the ONNX axis of each convcalc axis (channels last), and the axes' names."""
 
 
 class UnknownOpWarning(UserWarning):
@@ -75,6 +90,12 @@ class _Tensor(NamedTuple):
     @property
     def nchw(self) -> bool:
         return len(self.shape) == 4 and self.axes == (2, 3, 1)
+
+    @property
+    def spatial(self) -> int:
+        """The spatial axes of an N×C×L, N×C×H×W or N×C×D×H×W tensor (1, 2 or 3); 0 for any other layout."""
+        n = len(self.shape) - 2
+        return n if 1 <= n <= 3 and self.axes == (*range(2, n + 2), 1) else 0
 
 
 class _Const(NamedTuple):
@@ -198,13 +219,19 @@ def _compact(values: list[int]) -> Any:
     return values[0] if len(set(values)) == 1 else list(values)
 
 
-def _padding(top: int, left: int, bottom: int, right: int) -> Any:
-    """ONNX [top, left, bottom, right] as convcalc's shortest padding value."""
-    if top == bottom == left == right:
-        return top
-    if top == bottom and left == right:
-        return [top, left]
-    return [top, bottom, left, right]
+def _padding(pads: list[int]) -> Any:
+    """ONNX pads ``[x1_begin, x2_begin, …, x1_end, x2_end, …]`` as convcalc's
+    shortest padding value, whose sides go axis by axis (``[before, after, …]``).
+
+    >>> _padding([3, 3, 3, 3]), _padding([0, 1, 0, 1]), _padding([0, 1, 2, 1]), _padding([38, 38])
+    (3, [0, 1], [0, 2, 1, 1], 38)
+    >>> _padding([1, 0, 0, 1, 0, 0]), _padding([0, 2])
+    ([1, 0, 0], [0, 2])
+    """
+    from ..layers.options import Padding
+
+    n = len(pads) // 2
+    return Padding.of(list(zip(pads[:n], pads[n:]))).as_value()
 
 
 def _label(node: Any) -> str:
@@ -347,33 +374,40 @@ class _Converter:
 
     def _input(self, info: Any) -> _Tensor:
         dims = [d if isinstance(d, str) or (d or 0) > 0 else None for d in info.dims]
-        if len(dims) not in (2, 4):
+        if len(dims) not in _LAYOUTS:
             raise SourceError(
-                f"input {info.name!r} has shape {dims}; convcalc reads N×C×H×W images or N×F vectors", context=str(self.path)
+                f"input {info.name!r} has shape {dims}; convcalc reads N×F vectors and N×C×L, N×C×H×W "
+                "or N×C×D×H×W maps",
+                context=str(self.path),
             )
         nhwc = all(
             n.op_type == "Transpose" and tuple(_attrs(n).get("perm", ())) == (0, 3, 1, 2)
             for n in self.consumers.get(info.name, [None])
             if n is not None
         ) and len(dims) == 4 and bool(self.consumers.get(info.name))
-        axes = (1,) if len(dims) == 2 else ((1, 2, 3) if nhwc else (2, 3, 1))
+        axes = (1, 2, 3) if nhwc else _LAYOUTS[len(dims)][0]
+        names = _LAYOUTS[len(dims)][1]
         shape = [1, *dims[1:]]  # the batch, symbolic or not, is one sample
+        spatial = len(axes) - 1
         if self.input_override is not None:
             given = self.input_override
-            if len(dims) != 4 or len(given) not in (2, 3):
-                raise SourceError(f"--input {'x'.join(map(str, given))} gives H×W(×C), for an image input", context=str(self.path))
-            shape[axes[0]], shape[axes[1]] = given[0], given[1]
-            if len(given) == 3 and isinstance(shape[axes[2]], int) and shape[axes[2]] != given[2]:
-                raise SourceError(f"--input has {given[2]} channels but the model's input has {shape[axes[2]]}", context=str(self.path))
-            if len(given) == 3:
-                shape[axes[2]] = given[2]
-        names = "H", "W", "C"
+            if not spatial or len(given) not in (spatial, spatial + 1):
+                text = "x".join(map(str, given))
+                layout = "×".join(["N", "C", *names[:-1]]) if spatial else "N×F"
+                wanted = f"give {'×'.join(names[:-1])} or {'×'.join(names)}" if spatial else "it has no spatial size"
+                raise SourceError(f"--input {text} does not fit input {info.name!r}, which is {layout}: {wanted}", context=str(self.path))
+            for a, size in zip(axes, given[:spatial]):
+                shape[a] = size
+            channels = axes[-1]
+            if len(given) > spatial and isinstance(shape[channels], int) and shape[channels] != given[-1]:
+                raise SourceError(f"--input has {given[-1]} channels but the model's input has {shape[channels]}", context=str(self.path))
+            if len(given) > spatial:
+                shape[channels] = given[-1]
         for i, a in enumerate(axes):
             if not isinstance(shape[a], int):
-                what = names[i] if len(axes) == 3 else "feature"
-                hint = "; give --input HxW" if i < 2 and len(axes) == 3 else ""
+                hint = f"; give --input {'x'.join(names[:-1]) if spatial > 1 else 'LxC'}" if i < spatial else ""
                 raise SourceError(
-                    f"input {info.name!r} has a symbolic {what} size {shape[a]!r}{hint}", context=str(self.path)
+                    f"input {info.name!r} has a symbolic {names[i]} size {shape[a]!r}{hint}", context=str(self.path)
                 )
         return _Tensor("input", tuple(shape), axes)
 
@@ -521,10 +555,9 @@ class _Converter:
         like = inputs[0]
         if axes is None and len(out_dims) == len(like.axes):
             axes, rank = like.axes, len(like.shape)
-        if axes is None:
-            axes, rank = (tuple(range(1, len(out_dims) + 1)) if len(out_dims) > 1 else (1,)), len(out_dims) + 1
-            if len(out_dims) == 3:
-                axes = (2, 3, 1)
+        if axes is None:  # another rank: a vector is N×F, a map channels first
+            rank = len(out_dims) + 1
+            axes = _LAYOUTS[rank][0] if rank in _LAYOUTS else tuple(range(1, rank))
         shape = [1] * (rank or len(out_dims) + 1)
         for size, a in zip(out_dims, axes):
             shape[a] = size
@@ -561,9 +594,18 @@ class _Converter:
 
     # ---------------------------------------------------------- constants
 
+    def tensor_attribute(self, a: dict[str, Any], name: str) -> Any:
+        """The tensor in attribute ``name``; a damaged file may hold something else there."""
+        from .onnxproto import Tensor
+
+        t = a[name]
+        if not isinstance(t, Tensor):
+            raise self.fail(f"has a {name!r} attribute that is not a tensor")
+        return t
+
     def op_Constant(self, node: Any, a: dict[str, Any]) -> None:
         if "value" in a:
-            t = a["value"]
+            t = self.tensor_attribute(a, "value")
             self.set(node, _Const(tuple(t.dims), _decode(t), node.output[0] if math.prod(t.dims) > 1 else None))
         elif "value_float" in a or "value_int" in a:
             self.set(node, _Const((), (a.get("value_float", a.get("value_int")),)))
@@ -579,7 +621,12 @@ class _Converter:
             value = value._replace(weight=node.output[0])  # a distinct tensor, deduplicated by value
         self.set(node, value)
 
-    op_Cast = op_Identity
+    def op_Cast(self, node: Any, a: dict[str, Any]) -> None:
+        value = self.values[node.input[0]]
+        if isinstance(value, _Const) and value.values is not None and "to" in a:
+            return self.set(node, value._replace(values=onnxconst.cast(value.values, a["to"])))
+        self.op_Identity(node, a)
+
     op_CastLike = op_Identity
 
     def op_Shape(self, node: Any, a: dict[str, Any]) -> None:
@@ -598,7 +645,7 @@ class _Converter:
 
     def op_ConstantOfShape(self, node: Any, a: dict[str, Any]) -> None:
         dims = tuple(self.ints(node.input[0], "the shape"))
-        fill = _decode(a["value"])[0] if "value" in a else 0.0
+        fill = (_decode(self.tensor_attribute(a, "value")) or (0.0,))[0] if "value" in a else 0.0
         n = math.prod(dims)
         self.set(node, _Const(dims, (fill,) * n if n <= SMALL else None))
 
@@ -631,13 +678,21 @@ class _Converter:
             return self.set(node, value._replace(dims=tuple(dims)))
         x = self.tensor(node.input[0])
         rank = len(x.shape) + len(axes)
+        inserted = sorted(v % rank for v in axes)
         target = list(x.shape)
-        for ax in sorted(v % rank for v in axes):
+        for ax in inserted:
             target.insert(ax, 1)
+        if len(x.axes) >= 2 and 0 not in inserted:
+            # a map viewed with more axes of size 1 (the dynamo exporter's 1-D
+            # pooling through 2-D): the same numbers, the axes renumbered
+            moved = [i for i in range(rank) if i not in inserted]
+            return self.set(node, _Tensor(x.ref, tuple(target), tuple(moved[a] for a in x.axes)))
         self._reshape_to(node, x, tuple(target))
 
     def op_Squeeze(self, node: Any, a: dict[str, Any]) -> None:
         value = self.values[node.input[0]]
+        if not isinstance(value, _Const):
+            value = self.tensor(node.input[0])
         shape = value.shape if isinstance(value, _Tensor) else value.dims
         axes = a.get("axes") or (self.ints(node.input[1], "the axes") if len(node.input) > 1 and node.input[1] else None)
         if axes is None:
@@ -646,14 +701,22 @@ class _Converter:
         target = tuple(s for i, s in enumerate(shape) if i not in axes)
         if isinstance(value, _Const):
             return self.set(node, value._replace(dims=target))
-        self._reshape_to(node, value, target)
+        x = value
+        if len(x.axes) >= 2 and not axes & {0, *x.axes} and all(shape[i] == 1 for i in axes):
+            # only size-1 axes no convcalc axis sits on: the same map, the axes renumbered
+            kept = [i for i in range(len(shape)) if i not in axes]
+            return self.set(node, _Tensor(x.ref, target, tuple(kept.index(a) for a in x.axes)))
+        self._reshape_to(node, x, target)
 
     def op_Concat(self, node: Any, a: dict[str, Any]) -> None:
         if self._const_only(node):
-            parts = [self.const(n) for n in node.input]
-            if all(p.values is not None and len(p.dims or ()) == 1 for p in parts):
-                values = tuple(v for p in parts for v in p.values)
-                return self.set(node, _Const((len(values),), values))
+            parts = [self.const(n) for n in node.input if n]
+            if parts and all(p.values is not None and p.dims is not None for p in parts):
+                try:
+                    dims, values = onnxconst.concat([(p.dims, p.values) for p in parts], a.get("axis", 0))
+                except ValueError:  # parts that do not fit: nothing convcalc reads
+                    return self.set(node, _Const(None))
+                return self.set(node, _Const(dims, values if len(values) <= SMALL else None))
             return self.set(node, _Const(None))
         xs = [self.tensor(n) for n in node.input if n]
         if len(xs) == 1:  # torch.cat([x]): nothing to join
@@ -768,78 +831,101 @@ class _Converter:
 
     # ---------------------------------------------------------- layers with weights
 
+    def _window(self, x: _Tensor, w: _Const, what: str) -> int:
+        """The spatial rank of a convolution of ``x`` by ``w``: 1, 2 or 3, with matching weights."""
+        n = x.spatial
+        if not n or len(w.dims or ()) != n + 2:
+            weights = f"{len(w.dims)}-D weights" if w.dims is not None else "weights of unknown shape"
+            raise self.fail(
+                f"is not a {what} convcalc reads: it takes a tensor of shape {list(x.shape)} with {weights}; "
+                "convcalc reads N×C×L, N×C×H×W and N×C×D×H×W tensors with 3-D, 4-D and 5-D weights"
+            )
+        return n
+
     def op_Conv(self, node: Any, a: dict[str, Any]) -> None:
         x = self.tensor(node.input[0])
         w = self.const(node.input[1], "the weights")
-        if not x.nchw or len(w.dims or ()) != 4:
-            raise self.fail("is not a 2-D convolution on an N×C×H×W tensor; convcalc has 2-D convolutions only")
-        filters, per_group, kh, kw = w.dims
+        n = self._window(x, w, "convolution")
+        filters, per_group, *kernel = w.dims
         groups = a.get("group", 1)
         if per_group * groups != x.shape[1]:
             raise self.fail(
                 f"has weights for {per_group}·{groups} = {per_group * groups} input channels but receives {x.shape[1]}"
             )
-        options: dict[str, Any] = {"filters": filters, "kernel": _compact([kh, kw])}
-        strides = list(a.get("strides", (1, 1)))
-        dilations = list(a.get("dilations", (1, 1)))
-        padding = self._pads(a, x, [kh, kw], strides, dilations)
-        if strides != [1, 1]:
+        options: dict[str, Any] = {"filters": filters, "kernel": _compact(kernel)}
+        strides = list(a.get("strides", [1] * n))
+        dilations = list(a.get("dilations", [1] * n))
+        padding = self._pads(a, x, kernel, strides, dilations)
+        if strides != [1] * n:
             options["stride"] = _compact(strides)
         if padding != 0:
             options["padding"] = padding
-        if dilations != [1, 1]:
+        if dilations != [1] * n:
             options["dilation"] = _compact(dilations)
         if groups != 1:
             options["groups"] = groups
         stored, note = self._bias(node, 2, options, filters)
-        self.set(node, self.emit(node, "conv2d", options, [x], weight=w.weight, stored=(node.input[1], *stored), note=note))
+        self.set(node, self.emit(node, f"conv{n}d", options, [x], weight=w.weight, stored=(node.input[1], *stored), note=note))
 
     def _pads(self, a: dict[str, Any], x: _Tensor, kernel: list[int], strides: list[int], dilations: list[int]) -> Any:
+        """A window's padding by the ONNX definition: ``pads`` is every axis's
+        begin, then every axis's end; ``auto_pad`` SAME_UPPER (convcalc's
+        ``same``) pads to ⌈in / stride⌉ outputs with the odd pixel at the end,
+        SAME_LOWER with it at the beginning."""
+        n = len(kernel)
         auto = a.get("auto_pad", "NOTSET")
         if auto == "VALID":
             return 0
         if auto == "SAME_UPPER":
             return "same"
         if auto == "SAME_LOWER":
-            pads = []
+            begin, end = [], []
             for size, k, s, d in zip(x.shape[2:], kernel, strides, dilations):
                 total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
-                pads.append((total - total // 2, total // 2))  # the extra pixel before
-            (t, b), (lt, r) = pads
-            return _padding(t, lt, b, r)
-        pads = list(a.get("pads", (0, 0, 0, 0)))
-        if len(pads) != 4:
-            raise self.fail(f"has pads {pads}; a 2-D window takes four")
-        return _padding(*pads)
+                begin.append(total - total // 2)  # the odd pixel before
+                end.append(total // 2)
+            return _padding(begin + end)
+        pads = list(a.get("pads", [0] * 2 * n))
+        if len(pads) != 2 * n:
+            raise self.fail(f"has pads {pads}; a {n}-D window takes {2 * n}")
+        return _padding(pads)
 
     def op_ConvTranspose(self, node: Any, a: dict[str, Any]) -> None:
         x = self.tensor(node.input[0])
         w = self.const(node.input[1], "the weights")
-        if not x.nchw or len(w.dims or ()) != 4:
-            raise self.fail("is not a 2-D transposed convolution on an N×C×H×W tensor")
+        n = self._window(x, w, "transposed convolution")
         if "output_shape" in a:
             raise self.fail("sets output_shape; convcalc needs pads and output_padding instead")
-        cin, per_group, kh, kw = w.dims
+        cin, per_group, *kernel = w.dims
         groups = a.get("group", 1)
         if cin != x.shape[1]:
             raise self.fail(f"has weights for {cin} input channels but receives {x.shape[1]}")
-        options: dict[str, Any] = {"filters": per_group * groups, "kernel": _compact([kh, kw])}
-        strides = list(a.get("strides", (1, 1)))
-        if strides != [1, 1]:
+        options: dict[str, Any] = {"filters": per_group * groups, "kernel": _compact(kernel)}
+        strides = list(a.get("strides", [1] * n))
+        if strides != [1] * n:
             options["stride"] = _compact(strides)
         auto = a.get("auto_pad", "NOTSET")
-        padding: Any = "same" if auto in ("SAME_UPPER", "SAME_LOWER") else 0 if auto == "VALID" else _padding(*a.get("pads", (0, 0, 0, 0)))
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            padding: Any = "same"
+        elif auto == "VALID":
+            padding = 0
+        else:
+            pads = list(a.get("pads", [0] * 2 * n))
+            if len(pads) != 2 * n:
+                raise self.fail(f"has pads {pads}; a {n}-D window takes {2 * n}")
+            padding = _padding(pads)
         if padding != 0:
             options["padding"] = padding
-        if any(a.get("output_padding", (0, 0))):
+        if any(a.get("output_padding", ())):
             options["output_padding"] = _compact(list(a["output_padding"]))
-        dilations = list(a.get("dilations", (1, 1)))
-        if dilations != [1, 1]:
+        dilations = list(a.get("dilations", [1] * n))
+        if dilations != [1] * n:
             options["dilation"] = _compact(dilations)
         if groups != 1:
             options["groups"] = groups
         stored, note = self._bias(node, 2, options, per_group * groups)
-        self.set(node, self.emit(node, "conv_transpose2d", options, [x], weight=w.weight, stored=(node.input[1], *stored), note=note))
+        kind = f"conv_transpose{n}d"
+        self.set(node, self.emit(node, kind, options, [x], weight=w.weight, stored=(node.input[1], *stored), note=note))
 
     def _bias(self, node: Any, index: int, options: dict[str, Any], count: int) -> tuple[tuple[str, ...], str | None]:
         """Set ``options['bias']`` for the bias input at ``index``; return it to claim.
@@ -886,7 +972,9 @@ class _Converter:
         x = self.tensor(node.input[0])
         if x.channel_axis != 1:
             raise self.fail("normalises ONNX axis 1, which is not this tensor's channel axis")
-        out = self._norm(node, "batchnorm2d", x, tuple(node.input[3:5]))
+        # PyTorch's kinds: N×F and N×C×L take BatchNorm1d, N×C×D×H×W BatchNorm3d
+        kind = {1: "batchnorm1d", 2: "batchnorm1d", 4: "batchnorm3d"}.get(len(x.axes), "batchnorm2d")
+        out = self._norm(node, kind, x, tuple(node.input[3:5]))
         self.set(node, out)
         for i in range(1, len(node.output)):  # training mode: running statistics
             self.set(node, _Const((x.shape[1],)), i)
@@ -1012,79 +1100,101 @@ class _Converter:
 
     # ---------------------------------------------------------- pooling and resampling
 
-    def _pool(self, node: Any, a: dict[str, Any], kind: str) -> None:
+    def _pool(self, node: Any, a: dict[str, Any], family: str) -> None:
         x = self.tensor(node.input[0])
-        if not x.nchw:
-            raise self.fail("pools a tensor that is not N×C×H×W")
+        n = x.spatial
         kernel = list(a["kernel_shape"])
-        strides = list(a.get("strides", (1, 1)))
-        dilations = list(a.get("dilations", (1, 1)))
+        if not n or len(kernel) != n:
+            raise self.fail(
+                f"pools a tensor of shape {list(x.shape)} with a {len(kernel)}-D window; "
+                "convcalc pools N×C×L, N×C×H×W and N×C×D×H×W tensors"
+            )
+        strides = list(a.get("strides", [1] * n))
+        dilations = list(a.get("dilations", [1] * n))
         options: dict[str, Any] = {"kernel": _compact(kernel), "stride": _compact(strides)}
         padding = self._pads(a, x, kernel, strides, dilations)
         if padding != 0:
             options["padding"] = padding
-        if dilations != [1, 1]:
+        if dilations != [1] * n:
+            if family == "avgpool":
+                raise self.fail(f"averages with dilations {dilations}; convcalc's average pooling has no dilation")
             options["dilation"] = _compact(dilations)
         if a.get("ceil_mode", 0):
             options["ceil_mode"] = True
-        if kind == "avgpool2d" and padding != 0 and not a.get("count_include_pad", 0):
+        if family == "avgpool" and padding != 0 and not a.get("count_include_pad", 0):
             options["count_include_pad"] = False
-        self.set(node, self.emit(node, kind, options, [x]))
+        self.set(node, self.emit(node, f"{family}{n}d", options, [x]))
 
     def op_MaxPool(self, node: Any, a: dict[str, Any]) -> None:
-        self._pool(node, a, "maxpool2d")
+        if len(node.output) > 1 and (node.output[1] in self.consumers or node.output[1] in self._graph_outputs()):
+            raise self.fail("returns the indices of the maxima, which convcalc does not follow")
+        self._pool(node, a, "maxpool")
 
     def op_AveragePool(self, node: Any, a: dict[str, Any]) -> None:
-        self._pool(node, a, "avgpool2d")
+        self._pool(node, a, "avgpool")
 
     def op_GlobalAveragePool(self, node: Any, a: dict[str, Any]) -> None:
-        self._global(node, "global_avgpool2d", True)
+        self._global(node, "global_avgpool", True)
 
     def op_GlobalMaxPool(self, node: Any, a: dict[str, Any]) -> None:
-        self._global(node, "global_maxpool2d", True)
+        self._global(node, "global_maxpool", True)
 
-    def _global(self, node: Any, kind: str, keep: bool) -> None:
+    def _global(self, node: Any, family: str, keep: bool, reduced: set[int] | None = None) -> None:
+        """Pool every spatial axis (and the size-1 axes in ``reduced``) to one value per channel."""
         x = self.tensor(node.input[0])
-        if len(x.axes) != 3:
-            raise self.fail("pools a tensor that is not an image")
+        n = len(x.axes) - 1
+        if not 1 <= n <= 3:
+            raise self.fail("pools a tensor that is not a map (N×C×L, N×C×H×W or N×C×D×H×W)")
+        kind = f"{family}{n}d"
         if keep:
             return self.set(node, self.emit(node, kind, {"keepdims": True}, [x]))
-        kept = [i for i in range(len(x.shape)) if i not in x.axes[:2]]
+        reduced = reduced or set(x.axes[:-1])
+        kept = [i for i in range(len(x.shape)) if i not in reduced]
         self.set(node, self.emit(node, kind, {}, [x], axes=(kept.index(x.channel_axis),), rank=len(kept)))
 
-    def _reduce(self, node: Any, a: dict[str, Any], kind: str) -> None:
+    def _reduce(self, node: Any, a: dict[str, Any], family: str) -> None:
         x = self.tensor(node.input[0])
         axes = a.get("axes") or (self.ints(node.input[1], "the axes") if len(node.input) > 1 and node.input[1] else None)
-        if axes is None or len(x.axes) != 3 or {v % len(x.shape) for v in axes} != set(x.axes[:2]):
-            raise self.fail("reduces over axes other than height and width")
-        self._global(node, kind, bool(a.get("keepdims", 1)))
+        reduced = {v % len(x.shape) for v in axes or ()}
+        spatial = set(x.axes[:-1])
+        extra = reduced - spatial  # axes of size 1 that no convcalc axis sits on may be reduced too
+        if not axes or len(x.axes) < 2 or not spatial <= reduced or any(i in (0, x.channel_axis) or x.shape[i] != 1 for i in extra):
+            raise self.fail("reduces over axes other than the spatial ones (L; H and W; D, H and W)")
+        self._global(node, family, bool(a.get("keepdims", 1)), reduced)
 
     def op_ReduceMean(self, node: Any, a: dict[str, Any]) -> None:
-        self._reduce(node, a, "global_avgpool2d")
+        self._reduce(node, a, "global_avgpool")
 
     def op_ReduceMax(self, node: Any, a: dict[str, Any]) -> None:
-        self._reduce(node, a, "global_maxpool2d")
+        self._reduce(node, a, "global_maxpool")
 
     def op_Pad(self, node: Any, a: dict[str, Any]) -> None:
+        """``pads`` (an attribute before opset 11, then an input, often computed
+        from constants) lists every axis's begin, then every axis's end; with
+        ``axes`` (opset 18) only those axes'."""
         x = self.tensor(node.input[0])
         pads = list(a["pads"]) if "pads" in a else self.ints(node.input[1], "the pads")
         rank = len(x.shape)
         axes = list(range(rank))
         if len(node.input) > 3 and node.input[3]:
             axes = [v % rank for v in self.ints(node.input[3], "the axes")]
+        if len(pads) != 2 * len(axes):
+            raise self.fail(f"has {len(pads)} pads for {len(axes)} axes; ONNX takes two per axis")
         begin = dict(zip(axes, pads[: len(axes)]))
         end = dict(zip(axes, pads[len(axes) :]))
-        h, w = x.axes[0], x.axes[1]
-        if any(v for ax, v in [*begin.items(), *end.items()] if ax not in (h, w)) or len(x.axes) != 3:
-            raise self.fail("pads an axis other than height and width")
+        spatial = x.axes[:-1]
+        if any(v for ax, v in [*begin.items(), *end.items()] if ax not in spatial) or not 1 <= len(spatial) <= 3:
+            raise self.fail("pads an axis other than the spatial ones (L; H and W; D, H and W)")
+        if any(v < 0 for v in pads):
+            raise self.fail(f"has negative pads {pads} (a crop); convcalc's zero padding adds")
         mode = a.get("mode", "constant")
         if len(node.input) > 2 and node.input[2] and mode == "constant":
             fill = self.const(node.input[2], "the fill value").scalar()
             if fill not in (0, None):
                 mode = f"constant {fill}"
-        padding = _padding(begin.get(h, 0), begin.get(w, 0), end.get(h, 0), end.get(w, 0))
+        padding = _padding([begin.get(ax, 0) for ax in spatial] + [end.get(ax, 0) for ax in spatial])
         note = None if mode == "constant" else f"ONNX Pad mode {mode}: same shape as zero padding"
-        self.set(node, self.emit(node, "zeropad2d", {"padding": padding}, [x], note=note))
+        self.set(node, self.emit(node, f"zeropad{len(spatial)}d", {"padding": padding}, [x], note=note))
 
     def op_Resize(self, node: Any, a: dict[str, Any]) -> None:
         x = self.tensor(node.input[0])
@@ -1128,7 +1238,10 @@ class _Converter:
         perm = tuple(a.get("perm", ()))
         if isinstance(value, _Const):
             dims = value.dims
-            return self.set(node, _Const(tuple(dims[p] for p in perm) if dims and perm else None, None, value.weight))
+            perm = perm or tuple(reversed(range(len(dims or ()))))
+            if dims is not None and value.values is not None:
+                return self.set(node, _Const(*onnxconst.transpose(dims, value.values, perm), value.weight))
+            return self.set(node, _Const(tuple(dims[p] for p in perm) if dims else None, None, value.weight))
         if isinstance(value, _Grouped) and perm == (0, 2, 1, 3, 4) and not value.swapped:
             return self.set(node, value._replace(swapped=True))
         x = self.tensor(node.input[0])
@@ -1150,7 +1263,8 @@ class _Converter:
         value = self.values[node.input[0]]
         target = self.ints(node.input[1], "the target shape")
         if isinstance(value, _Const):
-            return self.set(node, _Const(None, None, value.weight))
+            dims = onnxconst.reshape_dims(value.dims, target, bool(a.get("allowzero", 0))) if value.dims is not None else None
+            return self.set(node, _Const(dims, value.values if dims is not None else None, value.weight))
         source = value.x.shape if isinstance(value, _Grouped) else self.tensor(node.input[0]).shape
         shape = [source[i] if v == 0 and not a.get("allowzero", 0) else v for i, v in enumerate(target)]
         if shape.count(-1) == 1:
@@ -1230,9 +1344,8 @@ class _Converter:
             axes = list(a.get("axes", range(len(starts))))
             steps = [1] * len(starts)
         if isinstance(value, _Const):
-            if value.values is not None and len(value.dims or ()) == 1 and len(starts) == 1:
-                picked = value.values[slice(starts[0], None if ends[0] >= _INT64_MAX // 2 else ends[0], steps[0])]
-                return self.set(node, _Const((len(picked),), tuple(picked)))
+            if value.values is not None and value.dims is not None:
+                return self.set(node, _Const(*onnxconst.slice_(value.dims, value.values, starts, ends, axes, steps)))
             return self.set(node, _Const(None))
         x = self.tensor(node.input[0])
         rank = len(x.shape)

@@ -8,7 +8,6 @@ any of them is stale.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 from importlib import import_module
@@ -17,6 +16,7 @@ from typing import Any
 
 from ..schemagen import build_schema
 from . import MODULES, discover
+from .base import Option
 
 HERE = Path(__file__).parent
 DOCS = HERE.parents[2] / "docs" / "kinds.md"
@@ -92,8 +92,8 @@ def _values(fragment: dict[str, Any]) -> str:
     return " ".join(["number" if kind == "number" else "whole number", *filter(None, bounds)])
 
 
-def _default(f: dataclasses.Field) -> str:
-    if f.default is dataclasses.MISSING:
+def _default(f: Option) -> str:
+    if f.required:
         return ""
     value = f.default
     return "`" + ("true" if value is True else "false" if value is False else "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)) + "`"
@@ -124,14 +124,14 @@ def kinds_markdown() -> str:
             aliases = ", ".join(f"`{a}`" for a in cls.aliases)
             summary = inspect.cleandoc(cls.__doc__ or "").splitlines()[0]
             lines += [f"### `{cls.kind}`" + (f" (also {aliases})" if aliases else ""), "", summary, ""]
-            fields = dataclasses.fields(cls)
+            fields = cls.declared()
             if cls.arity[0] > 1:
                 lines += ["Reads two or more layers, named with `from: [a, b]`.", ""]
             if fields:
                 lines += ["| option | values | default | meaning |", "|---|---|---|---|"]
                 for f in fields:
                     lines.append(
-                        f"| `{f.name}` | {_values(f.metadata['norm'].schema)} | {_default(f)} | {f.metadata['doc']} |"
+                        f"| `{f.name}` | {_values(f.norm.schema)} | {_default(f)} | {f.doc} |"
                     )
                 lines.append("")
             else:

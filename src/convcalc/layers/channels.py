@@ -15,7 +15,6 @@ counts are the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -42,7 +41,6 @@ def _divisors(n: int, most: int = 6) -> str:
     return ", ".join(map(str, found)) + (", …" if len(found) == most else "") if found else "none"
 
 
-@dataclass(frozen=True, slots=True)
 class Slice(Pointwise, LayerSpec):
     """Channels start … stop − 1 of the input (or chunk i of n equal chunks)."""
 
@@ -114,7 +112,6 @@ def _sizes(name: str, value: Any) -> tuple[int, ...]:
 _sizes.schema = {"anyOf": [{"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 1}, EXPR]}, "minItems": 2}, EXPR]}  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
 class Split(Pointwise, LayerSpec):
     """Cuts the channels into parts, each usable by name (s.0, s.1, …); the next layer reads the last."""
 
@@ -161,7 +158,6 @@ class Split(Pointwise, LayerSpec):
         return 0
 
 
-@dataclass(frozen=True, slots=True)
 class PixelShuffle(LayerSpec):
     """H×W×C·r² → rH×rW×C: sub-pixel convolution's rearrangement (PyTorch order)."""
 
@@ -207,7 +203,6 @@ class PixelShuffle(LayerSpec):
         return 0  # one transposed copy, the output
 
 
-@dataclass(frozen=True, slots=True)
 class PixelUnshuffle(LayerSpec):
     """H×W×C → H/r×W/r×C·r²: the inverse of pixel_shuffle."""
 

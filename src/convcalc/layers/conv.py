@@ -19,7 +19,6 @@ MACs (one sample)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
 from typing import ClassVar, NamedTuple
@@ -66,7 +65,6 @@ def _groups_note(groups: int, channels: int, side: str) -> str:
 class _ConvNd(Sliding, LayerSpec):
     """Convolution over ``rank`` spatial axes; the kinds differ only in rank."""
 
-    __slots__ = ()
     rank: ClassVar[int]
 
     def windows(self, x: Shape) -> tuple[Window, ...]:
@@ -119,7 +117,6 @@ class _ConvNd(Sliding, LayerSpec):
         return padded + positions * taps * c + positions * f
 
 
-@dataclass(frozen=True, slots=True)
 class Conv2d(_ConvNd):
     """2-D convolution with PyTorch semantics and TensorFlow's same."""
 
@@ -208,7 +205,6 @@ class _ConvTransposeNd(LayerSpec):
     ``valid`` Keras' ``max((size − 1)·stride + span, size·stride)``.
     """
 
-    __slots__ = ()
     rank: ClassVar[int]
     merges = False
 
@@ -311,7 +307,6 @@ class _ConvTransposeNd(LayerSpec):
         return prod(zero) * c + full * prod(self.kernel) * c + full * f + grouped  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
 class ConvTranspose2d(_ConvTransposeNd):
     """Transposed ('de-') convolution, PyTorch's ``ConvTranspose2d``.
 

@@ -9,7 +9,6 @@ channels-last maps alike (a 1×1 convolution in disguise)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import Any
 
@@ -26,7 +25,6 @@ def _dims(shape: Shape) -> str:
     return "·".join(str(d) for d in shape.dims)
 
 
-@dataclass(frozen=True, slots=True)
 class Dense(Pointwise, LayerSpec):
     """y = x·W + b on the last axis (PyTorch Linear, Keras Dense)."""
 
@@ -59,7 +57,6 @@ class Dense(Pointwise, LayerSpec):
         return 0  # one matmul into the output
 
 
-@dataclass(frozen=True, slots=True)
 class Flatten(WholeMap, LayerSpec):
     """H×W×C (or L×C, D×H×W×C) → H·W·C features (7·7·512 = 25,088)."""
 
@@ -103,7 +100,6 @@ _target.schema = {  # type: ignore[attr-defined]
 }
 
 
-@dataclass(frozen=True, slots=True)
 class Reshape(WholeMap, LayerSpec):
     """The same numbers in a new shape, channels last (Keras Reshape): [1, 1, 960]."""
 

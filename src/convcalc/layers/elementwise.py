@@ -7,7 +7,6 @@ convcalc's convention); ``prelu`` and ``scale`` have parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import ShapeError
@@ -36,7 +35,6 @@ def unchanged(x: Shape) -> str:
 class Activation(Pointwise, LayerSpec):
     """An element-wise function; the class docstring is its formula."""
 
-    __slots__ = ()
     scratch_factor: ClassVar[float] = 0
     """Temporaries of its NumPy kernel, as a multiple of the input."""
 
@@ -51,22 +49,12 @@ class Activation(Pointwise, LayerSpec):
         return int(self.scratch_factor * inputs[0].size)
 
 
-@dataclass(frozen=True, slots=True)
 class Function(Activation):
-    """An element-wise function without options.
-
-    Its kinds subclass it without the dataclass decorator: having no options
-    they share its generated methods (equality compares the class), and the
-    module loads in a fraction of the time, since making a slotted frozen
-    dataclass costs about a millisecond and the command line pays it on
-    start-up.
-    """
+    """An element-wise function without options."""
 
 
 class ReLU(Function):
     """max(x, 0)"""
-
-    __slots__ = ()
 
     kind = "relu"
 
@@ -74,15 +62,11 @@ class ReLU(Function):
 class ReLU6(Function):
     """min(max(x, 0), 6)"""
 
-    __slots__ = ()
-
     kind = "relu6"
 
 
 class Sigmoid(Function):
     """1 / (1 + exp(−x))"""
-
-    __slots__ = ()
 
     kind = "sigmoid"
     scratch_factor = 1
@@ -91,15 +75,11 @@ class Sigmoid(Function):
 class Tanh(Function):
     """tanh(x)"""
 
-    __slots__ = ()
-
     kind = "tanh"
 
 
 class GELU(Function):
     """x·Φ(x), Φ the standard normal CDF"""
-
-    __slots__ = ()
 
     kind = "gelu"
     scratch_factor = 8
@@ -107,8 +87,6 @@ class GELU(Function):
 
 class SiLU(Function):
     """x·sigmoid(x), also called swish"""
-
-    __slots__ = ()
 
     kind = "silu"
     aliases = ("swish",)
@@ -118,8 +96,6 @@ class SiLU(Function):
 class Hardswish(Function):
     """x·relu6(x + 3) / 6"""
 
-    __slots__ = ()
-
     kind = "hardswish"
     aliases = ("hard_swish",)
     scratch_factor = 2
@@ -127,8 +103,6 @@ class Hardswish(Function):
 
 class Hardsigmoid(Function):
     """relu6(x + 3) / 6"""
-
-    __slots__ = ()
 
     kind = "hardsigmoid"
     aliases = ("hard_sigmoid",)
@@ -138,8 +112,6 @@ class Hardsigmoid(Function):
 class Softmax(Function):
     """exp(x) / Σ exp(x) over the last axis"""
 
-    __slots__ = ()
-
     kind = "softmax"
     scratch_factor = 2
 
@@ -147,13 +119,10 @@ class Softmax(Function):
 class Mish(Function):
     """x·tanh(softplus(x))"""
 
-    __slots__ = ()
-
     kind = "mish"
     scratch_factor = 4
 
 
-@dataclass(frozen=True, slots=True)
 class LeakyReLU(Activation):
     """x if x > 0 else negative_slope·x."""
 
@@ -164,7 +133,6 @@ class LeakyReLU(Activation):
     negative_slope: float = option(number, 0.01, "slope for x < 0")
 
 
-@dataclass(frozen=True, slots=True)
 class ELU(Activation):
     """x if x > 0 else alpha·(exp(x) − 1)."""
 
@@ -174,7 +142,6 @@ class ELU(Activation):
     alpha: float = option(number, 1.0, "value approached for x → −∞ is −alpha")
 
 
-@dataclass(frozen=True, slots=True)
 class Softplus(Activation):
     """log(1 + exp(beta·x)) / beta, linear above threshold."""
 
@@ -184,7 +151,6 @@ class Softplus(Activation):
     threshold: float = option(positive_number, 20.0, "above beta·x > threshold the output is x")
 
 
-@dataclass(frozen=True, slots=True)
 class Dropout(Activation):
     """Zeroes a fraction rate during training; identity at inference."""
 
@@ -194,7 +160,6 @@ class Dropout(Activation):
     rate: float = option(fraction, 0.5, "fraction zeroed during training, from 0 up to 1")
 
 
-@dataclass(frozen=True, slots=True)
 class DropPath(Activation):
     """Stochastic depth: drops the whole sample's branch with probability rate while training; identity at inference."""
 
@@ -207,12 +172,9 @@ class DropPath(Activation):
 class Identity(Function):
     """Passes its input through unchanged."""
 
-    __slots__ = ()
-
     kind = "identity"
 
 
-@dataclass(frozen=True, slots=True)
 class Rescaling(Activation):
     """x·scale + offset (Keras Rescaling): no parameters."""
 
@@ -222,7 +184,6 @@ class Rescaling(Activation):
     offset: float = option(real, 0.0, "added after scaling")
 
 
-@dataclass(frozen=True, slots=True)
 class Scale(Activation):
     """A learnable multiplier per channel (ConvNeXt's layer scale, Keras LayerScale): C parameters."""
 
@@ -253,7 +214,6 @@ class Scale(Activation):
 _PER = {"tensor": "one slope for the whole tensor", "channel": "one slope per channel", "element": "one slope per element"}
 
 
-@dataclass(frozen=True, slots=True)
 class PReLU(Activation):
     """x if x > 0 else a·x, a learned: one a (PyTorch's default), one per channel, or one per element (Keras' default)."""
 

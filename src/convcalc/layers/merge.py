@@ -7,8 +7,6 @@ channels-last shapes from the right, so squeeze-and-excitation's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from ..shapes import Shape
 from .base import LayerResult, LayerSpec
@@ -44,10 +42,8 @@ def broadcast(kind: str, shapes: tuple[Shape, ...]) -> Shape:
     return Shape(tuple(dims))
 
 
-@dataclass(frozen=True, slots=True)
 class _Elementwise(Merge, LayerSpec):
-    """Shared by add and multiply, which subclass it undecorated (no options;
-    see :class:`convcalc.layers.elementwise.Function`)."""
+    """Shared by add and multiply, which take no options."""
 
     arity = (2, None)
 
@@ -67,19 +63,16 @@ class _Elementwise(Merge, LayerSpec):
 class Add(_Elementwise):
     """Element-wise sum (residual connections)."""
 
-    __slots__ = ()
     kind = "add"
 
 
 class Multiply(_Elementwise):
     """Element-wise product (squeeze-and-excitation gating)."""
 
-    __slots__ = ()
     kind = "multiply"
     aliases = ("mul",)
 
 
-@dataclass(frozen=True, slots=True)
 class Concat(Merge, LayerSpec):
     """Join along channels; every other axis must agree."""
 

@@ -21,8 +21,6 @@ axis shorter than the window, whatever the padding; ``avgpool3d`` does too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError
 from ..shapes import Shape
 from .base import LayerResult, option
@@ -78,7 +76,6 @@ _keepdims3d = option(flag, False, "keep a 1×1×1×C map instead of a C vector")
 
 
 # ------------------------------------------------------------------ convolution
-@dataclass(frozen=True, slots=True)
 class Conv1d(_ConvNd):
     """1-D convolution over L×C (audio, time series), PyTorch's Conv1d."""
 
@@ -94,7 +91,6 @@ class Conv1d(_ConvNd):
     bias: bool = option(flag, True, "one bias per output channel")
 
 
-@dataclass(frozen=True, slots=True)
 class Conv3d(_ConvNd):
     """3-D convolution over D×H×W×C (video, volumes), PyTorch's Conv3d."""
 
@@ -110,7 +106,6 @@ class Conv3d(_ConvNd):
     bias: bool = option(flag, True, "one bias per output channel")
 
 
-@dataclass(frozen=True, slots=True)
 class ConvTranspose1d(_ConvTransposeNd):
     """Transposed 1-D convolution over L×C, PyTorch's ``ConvTranspose1d``."""
 
@@ -128,7 +123,6 @@ class ConvTranspose1d(_ConvTransposeNd):
     bias: bool = option(flag, True, "one bias per output channel")
 
 
-@dataclass(frozen=True, slots=True)
 class ConvTranspose3d(_ConvTransposeNd):
     """Transposed 3-D convolution over D×H×W×C, PyTorch's ``ConvTranspose3d``."""
 
@@ -146,7 +140,6 @@ class ConvTranspose3d(_ConvTransposeNd):
     bias: bool = option(flag, True, "one bias per output channel")
 
 
-@dataclass(frozen=True, slots=True)
 class MaxPool1d(_Windowed):
     """Max over each window of an L×C map."""
 
@@ -160,7 +153,6 @@ class MaxPool1d(_Windowed):
     ceil_mode: bool = _ceil
 
 
-@dataclass(frozen=True, slots=True)
 class MaxPool3d(_Windowed):
     """Max over each window of a D×H×W×C map."""
 
@@ -174,7 +166,6 @@ class MaxPool3d(_Windowed):
     ceil_mode: bool = _ceil
 
 
-@dataclass(frozen=True, slots=True)
 class AvgPool1d(_Windowed):
     """Mean over each window of an L×C map."""
 
@@ -188,7 +179,6 @@ class AvgPool1d(_Windowed):
     count_include_pad: bool = option(flag, True, "divide by the whole window, padding included")
 
 
-@dataclass(frozen=True, slots=True)
 class AvgPool3d(_Windowed):
     """Mean over each window of a D×H×W×C map."""
 
@@ -214,7 +204,6 @@ class AvgPool3d(_Windowed):
         return LayerResult(Shape((*(w.out for w in self.windows(x)), x.channels)))
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveAvgPool1d(_Adaptive):
     """Average pooling of an L×C map to a fixed length, PyTorch's windows."""
 
@@ -223,7 +212,6 @@ class AdaptiveAvgPool1d(_Adaptive):
     output_size: tuple[int] = option(single, doc="output length, e.g. 1")
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveAvgPool3d(_Adaptive):
     """Average pooling of a D×H×W×C map to a fixed output size, PyTorch's windows."""
 
@@ -232,7 +220,6 @@ class AdaptiveAvgPool3d(_Adaptive):
     output_size: tuple[int, int, int] = option(triple, doc="output size, e.g. 1 or [1, 7, 7]")
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveMaxPool1d(_Adaptive):
     """Max pooling of an L×C map to a fixed length."""
 
@@ -241,7 +228,6 @@ class AdaptiveMaxPool1d(_Adaptive):
     output_size: tuple[int] = option(single, doc="output length, e.g. 1")
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveMaxPool3d(_Adaptive):
     """Max pooling of a D×H×W×C map to a fixed output size."""
 
@@ -250,7 +236,6 @@ class AdaptiveMaxPool3d(_Adaptive):
     output_size: tuple[int, int, int] = option(triple, doc="output size, e.g. 1 or [1, 7, 7]")
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalAvgPool1d(_Global):
     """Mean over L: L×C → C (or 1×C with keepdims)."""
 
@@ -260,7 +245,6 @@ class GlobalAvgPool1d(_Global):
     keepdims: bool = _keepdims1d
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalAvgPool3d(_Global):
     """Mean over D, H and W: D×H×W×C → C (or 1×1×1×C with keepdims)."""
 
@@ -270,7 +254,6 @@ class GlobalAvgPool3d(_Global):
     keepdims: bool = _keepdims3d
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalMaxPool1d(_Global):
     """Max over L: L×C → C (or 1×C with keepdims)."""
 
@@ -280,7 +263,6 @@ class GlobalMaxPool1d(_Global):
     keepdims: bool = _keepdims1d
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalMaxPool3d(_Global):
     """Max over D, H and W: D×H×W×C → C (or 1×1×1×C with keepdims)."""
 
@@ -290,7 +272,6 @@ class GlobalMaxPool3d(_Global):
     keepdims: bool = _keepdims3d
 
 
-@dataclass(frozen=True, slots=True)
 class ZeroPad1d(_ZeroPadNd):
     """Adds zeros before and after L: L + before + after."""
 
@@ -300,7 +281,6 @@ class ZeroPad1d(_ZeroPadNd):
     padding: Padding = option(pixels1d, doc="positions, or [before, after]")
 
 
-@dataclass(frozen=True, slots=True)
 class ZeroPad3d(_ZeroPadNd):
     """Adds zero planes, rows and columns: D + front + back, H + top + bottom, W + left + right."""
 
@@ -310,7 +290,6 @@ class ZeroPad3d(_ZeroPadNd):
     padding: Padding = option(pixels3d, doc="pixels, [d, h, w] or [front, back, top, bottom, left, right]")
 
 
-@dataclass(frozen=True, slots=True)
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of an L×C map or of F features (PyTorch's BatchNorm1d)."""
 
@@ -327,7 +306,6 @@ class BatchNorm1d(_BatchNorm):
             )
 
 
-@dataclass(frozen=True, slots=True)
 class BatchNorm3d(_BatchNorm):
     """Batch normalisation of a D×H×W×C map (PyTorch's BatchNorm3d)."""
 

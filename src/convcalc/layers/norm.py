@@ -14,7 +14,6 @@ none trained. ``eps`` and ``momentum`` change values, never counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError, SpecError
@@ -58,16 +57,12 @@ def _gamma_beta(c: int, affine: bool, total: int) -> str:
 
 
 class _Norm(Pointwise, LayerSpec):
-    __slots__ = ()
-
     def scratch(self, inputs: tuple[Shape, ...], output: Shape) -> int:
         """Centred copy and squares: about twice the input."""
         return 2 * inputs[0].size
 
 
 class _BatchNorm(_Norm):
-    __slots__ = ()
-
     def check(self, x: Shape) -> None:
         """Refuse an input of the wrong rank (``batchnorm2d`` takes any, as Keras'
         BatchNormalization does)."""
@@ -101,7 +96,6 @@ class _BatchNorm(_Norm):
 _bn_momentum = option(optional(_momentum), 0.1, "running-statistics update rate (PyTorch's convention)")
 
 
-@dataclass(frozen=True, slots=True)
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation: 2·C trainable (if affine), 2·C running statistics."""
 
@@ -114,7 +108,6 @@ class BatchNorm2d(_BatchNorm):
     center: bool = option(flag, True, "learn β (Keras' center; false trains only γ)")
 
 
-@dataclass(frozen=True, slots=True)
 class LayerNorm(_Norm):
     """Layer normalisation over the last axis: 2·C trainable (if affine)."""
 
@@ -135,7 +128,6 @@ class LayerNorm(_Norm):
         return int(1.5 * inputs[0].size)
 
 
-@dataclass(frozen=True, slots=True)
 class GroupNorm(_Norm):
     """Group normalisation: channels in groups, each over the whole map; 2·C trainable."""
 
@@ -165,7 +157,6 @@ class GroupNorm(_Norm):
         ]
 
 
-@dataclass(frozen=True, slots=True)
 class InstanceNorm(_Norm):
     """Instance normalisation: each channel over the map (PyTorch's defaults: no affine, no running stats)."""
 
@@ -198,7 +189,6 @@ class InstanceNorm(_Norm):
         return [f"normalises each of the {c} channels over its {x.size // c:,} positions", _gamma_beta(c, self.affine, result.trainable), stats]
 
 
-@dataclass(frozen=True, slots=True)
 class Normalization(_Norm):
     """Keras' Normalization: a fixed mean and variance per channel; 2·C + 1 non-trainable when adapted, none when given."""
 

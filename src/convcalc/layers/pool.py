@@ -9,7 +9,6 @@ Keras. Pooling has no parameters and, by convention, no MACs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, prod
 from typing import ClassVar
@@ -37,7 +36,6 @@ _NO_COUNTS = "params: none; MACs: none (pooling)"
 class _Windowed(Sliding, LayerSpec):
     """Shared by max and average pooling."""
 
-    __slots__ = ()
     pools = True
     rank: ClassVar[int] = 2
 
@@ -96,7 +94,6 @@ _stride = option(optional(pair), None, "step between windows; defaults to the ke
 _ceil = option(flag, False, "round the output size up (PyTorch ceil_mode)")
 
 
-@dataclass(frozen=True, slots=True)
 class MaxPool2d(_Windowed):
     """Max over each window."""
 
@@ -109,7 +106,6 @@ class MaxPool2d(_Windowed):
     ceil_mode: bool = _ceil
 
 
-@dataclass(frozen=True, slots=True)
 class AvgPool2d(_Windowed):
     """Mean over each window (count_include_pad only changes values)."""
 
@@ -125,7 +121,6 @@ class AvgPool2d(_Windowed):
 class _Adaptive(LayerSpec):
     """PyTorch's adaptive windows ``⌊o·in/out⌋ … ⌈(o + 1)·in/out⌉ − 1``."""
 
-    __slots__ = ()
     merges = False
     positional = "output_size"
     rank: ClassVar[int] = 2
@@ -171,7 +166,6 @@ class _Adaptive(LayerSpec):
         return 2 * self.output_size[0] * prod(x.spatial[1:]) * x.channels + output.size  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveAvgPool2d(_Adaptive):
     """Average pooling to a fixed output size, PyTorch's windows."""
 
@@ -180,7 +174,6 @@ class AdaptiveAvgPool2d(_Adaptive):
     output_size: tuple[int, int] = option(pair, doc="output size, e.g. 7 or [6, 6]")
 
 
-@dataclass(frozen=True, slots=True)
 class AdaptiveMaxPool2d(_Adaptive):
     """Max pooling to a fixed output size."""
 
@@ -190,7 +183,6 @@ class AdaptiveMaxPool2d(_Adaptive):
 
 
 class _Global(WholeMap, LayerSpec):
-    __slots__ = ()
     reads_as = "global pooling"
     rank: ClassVar[int] = 2
 
@@ -210,7 +202,6 @@ class _Global(WholeMap, LayerSpec):
 _keepdims = option(flag, False, "keep a 1×1×C map instead of a C vector")
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalAvgPool2d(_Global):
     """Mean over H and W: H×W×C → C (or 1×1×C with keepdims)."""
 
@@ -219,7 +210,6 @@ class GlobalAvgPool2d(_Global):
     keepdims: bool = _keepdims
 
 
-@dataclass(frozen=True, slots=True)
 class GlobalMaxPool2d(_Global):
     """Max over H and W: H×W×C → C (or 1×1×C with keepdims)."""
 

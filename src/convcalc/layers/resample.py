@@ -11,7 +11,6 @@ accepted too).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -30,7 +29,6 @@ Q = Fraction
 class _ZeroPadNd(LayerSpec):
     """Adds zeros before and after each spatial axis."""
 
-    __slots__ = ()
     positional = "padding"
     merges = False
     rank: ClassVar[int] = 2
@@ -68,7 +66,6 @@ class _ZeroPadNd(LayerSpec):
         return 0  # written straight into the output
 
 
-@dataclass(frozen=True, slots=True)
 class ZeroPad2d(_ZeroPadNd):
     """Adds zero rows and columns: H + top + bottom, W + left + right."""
 
@@ -165,7 +162,6 @@ MAX_SCALE = 1 << 16
 enough that sizes stay exact in floating point."""
 
 
-@dataclass(frozen=True, slots=True)
 class Upsample(LayerSpec):
     """Resize by scale (output floor(H·scale), as PyTorch) or to size."""
 
@@ -309,7 +305,6 @@ class Upsample(LayerSpec):
         return rows if self.mode == "nearest" else 3 * rows + 3 * output.size
 
 
-@dataclass(frozen=True, slots=True)
 class ChannelShuffle(Pointwise, LayerSpec):
     """ShuffleNet's shuffle: C channels as groups × C/groups, transposed."""
 

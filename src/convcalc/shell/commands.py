@@ -9,12 +9,11 @@ tables so they cannot drift from it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..layers import KINDS, spec_class
-from ..linesyntax import COMMON_KEYS, KIND_ALIASES, POSITIONAL, SHORT_FLAGS
+from ..linesyntax import COMMON_KEYS, KIND_ALIASES, SHORT_FLAGS, positional
 
 if TYPE_CHECKING:
     from .session import Session
@@ -34,6 +33,8 @@ class Command(NamedTuple):
 
 
 def syntax_help() -> list[str]:
+    from ..linesyntax import POSITIONAL  # made on first use: it imports every kind's module
+
     counts = ", ".join(f"{k} → {v}" for k, v in POSITIONAL.items())
     flags = "  ".join(f"{f}N {o}" for f, o in SHORT_FLAGS.items())
     aliases = ", ".join(f"{a}={k}" for a, k in KIND_ALIASES.items())
@@ -55,16 +56,17 @@ def syntax_help() -> list[str]:
 def kind_help(kind: str) -> list[str]:
     cls = spec_class(kind)
     lines = [f"{kind}: " + (cls.__doc__ or "").strip().splitlines()[0].replace("``", "'")]
-    if kind in POSITIONAL:
-        lines.append(f"  count: {POSITIONAL[kind]} ({kind} {POSITIONAL[kind].upper()} …)")
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    count = positional(kind)
+    if count is not None:
+        lines.append(f"  count: {count} ({kind} {count.upper()} …)")
+    fields = cls.declared()
     if not fields:
         lines.append("  no options")
     for f in fields:
         short = next((s for s, o in SHORT_FLAGS.items() if o == f.name), None)
         how = f" (or {short}N)" if short else ""
-        default = "required" if f.default is dataclasses.MISSING else f"default {f.default!r}".replace("True", "true").replace("False", "false")
-        doc = f"; {f.metadata['doc']}" if f.metadata.get("doc") else ""
+        default = "required" if f.required else f"default {f.default!r}".replace("True", "true").replace("False", "false")
+        doc = f"; {f.doc}" if f.doc else ""
         lines.append(f"  {f.name}{how}: {default}{doc}")
     lines.append("  and name=, from=, trainable=, if= as for every layer")
     return lines

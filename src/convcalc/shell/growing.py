@@ -18,18 +18,17 @@ from the state (one whole load). A state whose file names an ``output`` or
 lists ``expect`` figures is never grown: those are read after the layers,
 so :meth:`Growing.start` returns None and the shell loads it whole.
 
-This module reaches into the loader's private builder (``_Builder``,
-``_Scope``, ``_Context``); :meth:`Growing.start` mirrors the first half of
-``_Builder.summary`` (input, params, blocks), after the loader has already
-accepted the whole state.
+:meth:`Growing.start` has the loader accept the whole state first, then
+takes its builder from :func:`convcalc.loader.layers_read`, which reads the
+same text up to the end of its layers.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import loader
 from ..errors import ConvCalcError, InputError
+from ..loader import layers_read
 from ..model import INPUT, Model, Row, summarise
 from ..shapes import Shape
 from ..yamlnodes import Located, Position, parse_yaml
@@ -66,16 +65,7 @@ class Growing:
         if "output" in header or "expect" in header:
             return None
         text, starts = state_yaml(state)
-        root = parse_yaml(text, SHELL_FILE)
-        top = root.value
-        builder = loader._Builder(SHELL_FILE)
-        builder.input = builder._input(top["input"], state.layout)
-        params = builder._params(top.get("params"), {}, "params")
-        builder.top_params = params
-        if "blocks" in top:
-            builder._blocks(top["blocks"])
-        context = loader._Context(loader._Scope(""), params, (), True)
-        last = builder.sequence(top["layers"], INPUT, context)
+        builder, context, last = layers_read(parse_yaml(text, SHELL_FILE), SHELL_FILE)
         if last == INPUT or len(builder.nodes) != len(built.model.nodes):
             return None  # every layer skipped by 'if', or a builder that reads differently: load whole
         return cls(state, built, builder, context, last, starts, name)
@@ -112,14 +102,18 @@ class Growing:
         first_entry = len(self._starts) - 1
         # One YAML document for the line's entries: a long 'relu; relu; …' line parses once.
         items = [f"- {entry_text(entry)}\n" for entry in entries]
-        starts = list(self._starts)
-        for item in items:
-            starts.append(starts[-1] + item.count("\n"))
         shift = self._starts[-1] - 1  # the lines before the first new entry in the state's text
+        ends = []  # where each new entry ends (the next starts); self._starts is not copied
+        for item in items:
+            ends.append((ends[-1] if ends else shift + 1) + item.count("\n"))
+
+        def starts() -> list[int]:  # every entry's, for a message (the builder is dropped after it)
+            return [*self._starts[: first_entry + 1], *ends]
+
         try:
             parsed = parse_yaml("".join(items), SHELL_FILE).value
         except ConvCalcError as error:
-            raise InputError(_translate(_moved_error(error, shift), starts)) from None
+            raise InputError(_translate(_moved_error(error, shift), starts())) from None
         moved: dict[int, Located] = {}
         for offset, located in enumerate(parsed):
             index = first_entry + offset
@@ -127,10 +121,10 @@ class Growing:
                 before = len(b.nodes)
                 self._last = b.entry(_moved(located, shift, moved), self._last, self._context)
             except ConvCalcError as error:
-                raise InputError(_translate(error, starts)) from None
+                raise InputError(_translate(error, starts())) from None
             except RecursionError:
                 raise InputError(f"layer {index + 1}: blocks and containers are nested too deeply") from None
-            self._starts.append(starts[index + 1])
+            self._starts.append(ends[offset])
             self._entry_of.extend([index] * (len(b.nodes) - before))
         self.state = state
         self._built = None

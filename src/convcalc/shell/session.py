@@ -731,7 +731,7 @@ class Session:
             return _matching(["name=", "from=", "trainable=false"], text)
         candidates = []
         cls = spec_class(kind)
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        for f in cls.declared():
             if isinstance(f.default, bool):
                 candidates += [f.name, f"{f.name}=false"] if not f.default else [f"{f.name}=false"]
             elif f.name == "mode":

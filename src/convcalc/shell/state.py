@@ -7,17 +7,22 @@ an architecture file, and :func:`build` loads that text with
 :func:`convcalc.loader.parse`, so the shell and files can never
 disagree; the line of a load error's position (its ``at``) is turned into
 the layer number the user knows. :func:`layers_to_model` is the same path for
-``convcalc model --layers``. No rich here: this module returns data.
+``convcalc model --layers``. A state holds its entries as :class:`Entries`,
+which states grown one from another share, so that appending a line does not
+copy the model's entries. No rich here: this module returns data.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import operator
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import yaml
 
@@ -31,6 +36,7 @@ from ..shapes import Layout, Shape, parse_shape
 __all__ = [
     "SHELL_FILE",
     "Built",
+    "Entries",
     "Origin",
     "State",
     "VerificationFailed",
@@ -52,13 +58,99 @@ class VerificationFailed(ConvCalcError):
 
 
 
+class Entries(Sequence[Any]):
+    """A state's layer entries: read like a tuple, and equal to the tuple of the same
+    entries, but appending to the last state costs only what is appended.
+
+    A script of N ``relu`` lines makes N states; were each a tuple, they would
+    copy 1 + 2 + … + N entries (issue 11). Instead the states that grew one
+    from another share one list, each seeing its first ``len`` items: the
+    list only ever grows, so what a state sees never changes. Appending to a
+    state that is not the longest (after an undo) copies its items first —
+    unless the entries appended are the very ones already next (a redo).
+    Slicing off the end (an undo) shares the list too.
+
+    >>> a = Entries(["relu"])
+    >>> b = a + ("batchnorm2d",)
+    >>> c = a + ("dropout",)     # not at the end of the list any more: a copy
+    >>> a, b, c, b == ("relu", "batchnorm2d"), b[:1] == a
+    (('relu',), ('relu', 'batchnorm2d'), ('relu', 'dropout'), True, True)
+    """
+
+    __slots__ = ("_count", "_items")
+
+    def __init__(self, entries: Iterable[Any] = ()) -> None:
+        self._items = list(entries)
+        self._count = len(self._items)
+
+    @classmethod
+    def _sharing(cls, items: list[Any], count: int) -> Entries:
+        """The first ``count`` of ``items``, without copying them."""
+        view = cls.__new__(cls)
+        view._items = items
+        view._count = count
+        return view
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Any]:
+        return islice(self._items, self._count)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Entries: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if start == 0 and step == 1:
+                return Entries._sharing(self._items, stop)
+            return Entries(self._items[: self._count][index])
+        index = operator.index(index)
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("entry index out of range")
+        return self._items[index]
+
+    def __add__(self, other: tuple[Any, ...] | Entries) -> Entries:
+        if not isinstance(other, (tuple, Entries)):
+            return NotImplemented  # as a tuple refuses a list
+        items, count, end = self._items, self._count, self._count + len(other)
+        if len(items) > count:
+            if len(items) >= end and all(a is b for a, b in zip(items[count:end], other)):
+                return Entries._sharing(items, end)  # a redo: they are already next
+            items = items[:count]
+        items.extend(other)
+        return Entries._sharing(items, end)
+
+    def __radd__(self, other: tuple[Any, ...]) -> Entries:
+        return Entries(other) + self if isinstance(other, tuple) else NotImplemented
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Entries):
+            if other._items is self._items:
+                return other._count == self._count
+        elif not isinstance(other, tuple):
+            return NotImplemented
+        return len(other) == self._count and all(a is b or a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """One snapshot of the model being built. Never mutated: commands make new ones."""
 
     input: Shape | None = None
-    entries: tuple[Any, ...] = ()
-    """Layer entries in the file format's plain-data form (``'relu'``, ``{'conv2d': {...}}``)."""
+    entries: Sequence[Any] = ()
+    """Layer entries in the file format's plain-data form (``'relu'``, ``{'conv2d': {...}}``),
+    held as :class:`Entries` (a tuple given is turned into one), so appending is cheap."""
     layout: Layout = Layout.HWC
     header: tuple[tuple[str, Any], ...] = ()
     """Other top-level keys of a loaded file (name, params, blocks, output, …), in order."""
@@ -66,6 +158,10 @@ class State:
     """The file text this state descends from (loaded or last saved), whose
     comments and formatting ``save`` keeps; carried along by every change and
     not part of equality (it is where the model came from, not the model)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            object.__setattr__(self, "entries", Entries(self.entries))
 
 
 @dataclass(frozen=True, slots=True)
