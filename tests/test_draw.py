@@ -60,17 +60,18 @@ def test_dilation_spreads_the_taps() -> None:
 
 
 def _sensitive(spec: Any, x: Shape) -> list[str]:
-    """Which input cells move the output, found by perturbing each one."""
+    """Which input cells move the output, found by perturbing each one (one
+    row for a 1-D input)."""
     rng = np.random.default_rng(0)
     base = rng.standard_normal((1, *x.dims)).astype(np.float32)
     out, params = run_layer(spec, base)
-    h, w = x.hw
+    h, w = x.hw if x.spatial_rank == 2 else (1, x.spatial[0])
     rows = []
     for r in range(h):
         row = ""
         for c in range(w):
             moved = base.copy()
-            moved[0, r, c, :] += 10.0
+            moved[(0, r, c) if x.spatial_rank == 2 else (0, c)] += 10.0
             changed, _ = run_layer(spec, moved, params=params)
             row += READ if not np.allclose(changed, out) else UNREAD
         rows.append(row)
@@ -94,8 +95,8 @@ def test_read_cells_match_the_forward_pass(h: int, w: int, k: int, s: int, pad: 
 @pytest.mark.parametrize(("kind", "options", "shape", "message"), [
     ("dense", {"units": 4}, (8,), "--draw shows a sliding window, and dense has none; use it with conv2d, maxpool2d or avgpool2d"),
     ("conv2d", {"filters": 1, "kernel": 3}, (64, 64, 3), "--draw fits padded inputs up to 32×32; this one is 64×64; try a smaller input such as 7x7x3"),
-    ("conv1d", {"filters": 1, "kernel": 3}, (10, 1), "--draw shows a window sliding over an H×W grid; conv1d on a 10×1 map (L×C) has 1 spatial axis; use --explain for its arithmetic"),
-    ("maxpool3d", {"kernel": 2}, (4, 5, 5, 1), "--draw shows a window sliding over an H×W grid; maxpool3d on a 4×5×5×1 map (D×H×W×C) has 3 spatial axes; use --explain for its arithmetic"),
+    ("conv1d", {"filters": 1, "kernel": 3}, (40, 1), "--draw fits padded inputs up to 32; this one is 40; try a smaller input such as 12x1"),
+    ("maxpool3d", {"kernel": 2}, (4, 5, 5, 1), "--draw shows a window sliding over a line or an H×W grid; maxpool3d on a 4×5×5×1 map (D×H×W×C) has 3 spatial axes; use --explain for its arithmetic"),
 ])  # fmt: skip
 def test_refusals(kind: str, options: dict[str, Any], shape: tuple[int, ...], message: str) -> None:
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
@@ -129,3 +130,30 @@ def test_cli_refuses_other_outputs(argv: list[str], message: str, tmp_path: Any)
     result = CliRunner().invoke(app, ["layer", "5x5x3", "-k", "3", "-f", "2", *argv])
     assert result.exit_code == 2
     assert result.output.strip() == message
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(3, 20), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2), st.integers(1, 2), st.booleans())
+def test_one_row_for_1d_matches_the_forward_pass(n: int, k: int, s: int, pad: int, d: int, pool: bool) -> None:
+    options = {"kernel": k, "stride": s, "padding": min(pad, k // 2)}
+    spec = make_layer("maxpool1d", options) if pool else make_layer("conv1d", {"filters": 2, "dilation": d, **options})
+    try:
+        p = window_picture(spec, Shape.of(n, 1))
+    except Exception:
+        return  # an impossible layer has no picture
+    _, _, left, _ = p.padding
+    assert len(p.grid) == 1 and p.output[0] == 1
+    assert [p.grid[0][left : left + n]] == _sensitive(spec, Shape.of(n, 1))
+
+
+def test_cli_draws_a_1d_layer() -> None:
+    # (10 + 2·1 − 3) / 2 + 1 = 5 windows over 12 padded positions
+    result = CliRunner().invoke(app, ["layer", "10x1", "-t", "conv1d", "-k", "3", "-s", "2", "-p", "1", "-f", "1", "--draw"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "conv1d: 10 input, padding 1 → 12 padded; kernel 3, stride 2 → 5 output" in lines
+    first = lines.index("conv1d: 10 input, padding 1 → 12 padded; kernel 3, stride 2 → 5 output")
+    assert lines[first + 1].split() == ["window", "→", "out[0]", "window", "→", "out[1]"]
+    assert lines[first + 2].split()[:13] == ["▣", "■", "■", "□", "□", "□", "□", "□", "□", "□", "□", "0", "→"]
+    assert lines[first + 3].split() == ["positions", "0–2", "positions", "2–4"]
+    assert max(len(line) for line in lines) <= 80

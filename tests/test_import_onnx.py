@@ -545,6 +545,16 @@ def _not_onnx(tmp_path: Path) -> Path:
     return path
 
 
+def _refused(path: Path, message: str) -> None:
+    """The reader raises ``message``; ``convcalc model`` says one line and exits 2."""
+    with pytest.raises(SourceError, match=message):
+        read_document(path)
+    result = CliRunner().invoke(app, ["model", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
@@ -556,13 +566,7 @@ def _not_onnx(tmp_path: Path) -> Path:
     ids=["cycle", "dangling-input", "truncated", "not-onnx"],
 )
 def test_bad_files_give_one_sentence_and_exit_2(make: Any, message: str, tmp_path: Path) -> None:
-    path = make(tmp_path)
-    with pytest.raises(SourceError, match=message):
-        read_document(path)
-    result = CliRunner().invoke(app, ["model", str(path)])
-    assert result.exit_code == 2
-    assert "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    _refused(make(tmp_path), message)
 
 
 def _rank6(tmp_path: Path) -> Path:
@@ -614,13 +618,7 @@ def _unknown_on_video(tmp_path: Path) -> Path:
     ids=["rank-6", "symbolic-L", "symbolic-D", "conv-rank-mismatch", "pad-channels", "unknown-op-3d"],
 )
 def test_nd_refusals_are_one_sentence(make: Any, message: str, tmp_path: Path) -> None:
-    path = make(tmp_path)
-    with pytest.raises(SourceError, match=message):
-        read_document(path)
-    result = CliRunner().invoke(app, ["model", str(path)])
-    assert result.exit_code == 2
-    assert "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    _refused(make(tmp_path), message)
 
 
 def test_input_override_for_video_and_audio(tmp_path: Path) -> None:

@@ -172,19 +172,19 @@ BAD = [
         "'in_channels'; this block has no params", "$in_channels"),
     Bad("in-h-of-a-vector", "input: [10]\nblocks:\n  b:\n    layers:\n      - dense: {units: $in_h}\n"
         "layers: [b]\n",
-        "net.yaml:5:24: layer 'b.dense' (dense): expression '$in_h' uses unknown parameter 'in_h'; "
-        "known: in_channels", "$in_h"),
+        "net.yaml:5:24: layer 'b.dense' (dense): expression '$in_h' uses 'in_h', the input's height H "
+        "(2-D and 3-D maps), but this block's input is a vector of 10 features", "$in_h"),
     Bad("in-d-of-a-2d-map", "input: [8, 8, 3]\nblocks:\n  b:\n    layers:\n      - conv2d: {filters: $in_d, kernel: 1}\n"
         "layers: [b]\n",
-        "net.yaml:5:27: layer 'b.conv2d' (conv2d): expression '$in_d' uses unknown parameter 'in_d'; "
-        "did you mean 'in_w'?", "$in_d"),
+        "net.yaml:5:27: layer 'b.conv2d' (conv2d): expression '$in_d' uses 'in_d', the input's depth D "
+        "(3-D maps), but this block's input is a 8×8×3 map", "$in_d"),
     Bad("in-h-of-a-1d-map", "input: [100, 4]\nblocks:\n  b:\n    layers:\n      - conv1d: {filters: $in_h, kernel: 1}\n"
         "layers: [b]\n",
-        "net.yaml:5:27: layer 'b.conv1d' (conv1d): expression '$in_h' uses unknown parameter 'in_h'; "
-        "did you mean 'in_l'?", "$in_h"),
+        "net.yaml:5:27: layer 'b.conv1d' (conv1d): expression '$in_h' uses 'in_h', the input's height H "
+        "(2-D and 3-D maps), but this block's input is a 100×4 map (L×C)", "$in_h"),
     Bad("reserved-in-d", "input: [8, 8, 3]\nblocks: {b: {params: {in_d: 3}, layers: [relu]}}\nlayers: [b]\n",
-        "net.yaml:2:23: parameter name 'in_d' is reserved: inside a block it is the input's d; "
-        "choose another name", "in_d"),
+        "net.yaml:2:23: parameter name 'in_d' is reserved: inside a block it is the input's depth D "
+        "(3-D maps); choose another name", "in_d"),
     Bad("reserved-parameter-name", "input: [8, 8, 3]\nblocks: {b: {params: {in_channels: 3}, layers: [relu]}}\nlayers: [b]\n",
         "net.yaml:2:23: parameter name 'in_channels' is reserved: inside a block it is the input's channels; "
         "choose another name", "in_channels"),

@@ -8,7 +8,8 @@ window), and where the first windows sit. Rendering (terminal text, SVG)
 lives in :mod:`convcalc.render_draw`; this module only computes.
 
 ``5×5`` input, kernel 3, stride 2, padding 1: a 7×7 padded grid, windows at
-rows and columns 0, 2, 4, a 3×3 output — (5 + 2·1 − 3) / 2 + 1 = 3.
+rows and columns 0, 2, 4, a 3×3 output — (5 + 2·1 − 3) / 2 + 1 = 3. A 1-D
+layer (``conv1d`` over L×C) is the same picture one row high.
 
 >>> from convcalc.layers import make_layer
 >>> p = window_picture(make_layer("conv2d", {"filters": 2, "kernel": 3, "stride": 2, "padding": 1}), Shape.of(5, 5, 3))
@@ -50,9 +51,12 @@ class Frame(NamedTuple):
 
 
 class WindowPicture(NamedTuple):
-    """The padded grid, the first windows and the output size."""
+    """The padded grid, the first windows and the output size (a 1-D layer's
+    as one row: H is 1, W is L)."""
 
     kind: str
+    rank: int
+    """Spatial axes of the layer's input: 2, or 1 for an L×C map."""
     input: tuple[int, int]
     """Input H and W."""
     padding: tuple[int, int, int, int]
@@ -84,19 +88,28 @@ def window_picture(spec: LayerSpec, x: Shape, limit: int = 3) -> WindowPicture:
             f"--draw shows a sliding window, and {spec.kind} has none; "
             "use it with conv2d, maxpool2d or avgpool2d"
         )
-    if x.spatial_rank != 2:
+    rank = x.spatial_rank
+    if rank not in (1, 2):
         raise InputError(
-            f"--draw shows a window sliding over an H×W grid; {spec.kind} on {x.describe()} has "
-            f"{x.spatial_rank or 'no'} spatial ax{'i' if x.spatial_rank == 1 else 'e'}s; use --explain for its arithmetic"
+            f"--draw shows a window sliding over a line or an H×W grid; {spec.kind} on {x.describe()} has "
+            f"{rank or 'no'} spatial ax{'e' if rank != 1 else 'i'}s; use --explain for its arithmetic"
         )
     result = apply(spec, x)
-    wh, ww = windows(x)
-    if max(wh.padded, ww.padded) > MAX_CELLS:
-        raise InputError(
-            f"--draw fits padded inputs up to {MAX_CELLS}×{MAX_CELLS}; this one is "
-            f"{wh.padded}×{ww.padded}; try a smaller input such as 7x7x{x.channels}"
-        )
-    oh, ow = result.output.hw
+    if rank == 1:  # one row: a window that neither slides nor pads along H
+        (ww,), wh = windows(x), Window("H", 1, 1, 1, 0, 0)
+        if ww.padded > MAX_CELLS:
+            raise InputError(
+                f"--draw fits padded inputs up to {MAX_CELLS}; this one is {ww.padded}; "
+                f"try a smaller input such as 12x{x.channels}"
+            )
+    else:
+        wh, ww = windows(x)
+        if max(wh.padded, ww.padded) > MAX_CELLS:
+            raise InputError(
+                f"--draw fits padded inputs up to {MAX_CELLS}×{MAX_CELLS}; this one is "
+                f"{wh.padded}×{ww.padded}; try a smaller input such as 7x7x{x.channels}"
+            )
+    oh, ow = (1, *result.output.spatial) if rank == 1 else result.output.hw
     # With ceil_mode a last window may overhang the padded input: its taps
     # past the end read nothing (PyTorch ignores them).
     read_h = {t for o in range(oh) for t in _taps(wh, o) if t < wh.padded}
@@ -115,6 +128,7 @@ def window_picture(spec: LayerSpec, x: Shape, limit: int = 3) -> WindowPicture:
     )
     return WindowPicture(
         spec.kind,
+        rank,
         (wh.size, ww.size),
         (wh.pad_before, wh.pad_after, ww.pad_before, ww.pad_after),
         (wh.padded, ww.padded),

@@ -35,7 +35,15 @@ from typing import Any
 
 from .errors import SpecError
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "evaluate", "is_expression"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "Absent", "evaluate", "is_expression"]
+
+
+class Absent(str):
+    """A parameter value meaning: this name exists elsewhere but not here; the
+    text says why (``$in_d`` in a block whose input is 2-D). Using it is an
+    error that says so, rather than "unknown parameter"."""
+
+    __slots__ = ()
 
 MAX_LENGTH = 1000
 """Longest expression accepted, in characters (``$`` included)."""
@@ -119,10 +127,14 @@ def _eval(node: ast.AST, params: Mapping[str, Any], text: str, depth: int) -> An
         if node.id in _WORDS and node.id not in params:
             return _WORDS[node.id]
         if node.id in params:
-            return params[node.id]
-        close = get_close_matches(node.id, list(params), n=1)
+            value = params[node.id]
+            if isinstance(value, Absent):
+                raise SpecError(f"expression {text!r} uses {node.id!r}, {value}")
+            return value
+        known = [name for name, value in params.items() if not isinstance(value, Absent)]
+        close = get_close_matches(node.id, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else (
-            f"; known: {', '.join(params)}" if params else "; this block has no params"
+            f"; known: {', '.join(known)}" if known else "; this block has no params"
         )
         raise SpecError(f"expression {text!r} uses unknown parameter {node.id!r}{hint}")
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import ConvCalcError
-from .expr import evaluate, is_expression
+from .expr import Absent, evaluate, is_expression
 from .layers import ALIASES, KINDS, apply, canonical_kind, make_layer, spec_class
 from .layers.base import unknown_option_message
 from .model import INPUT, Expectation, Model, Node, Row, Summary, infer_row, paused_gc, summarise
@@ -227,11 +227,26 @@ def _check_keys(mapping: Located, allowed: tuple[str, ...], what: str) -> None:
             raise _fail(at, f"unknown key {key!r} in {what}{hint}")
 
 
-def _input_params(shape: Shape) -> dict[str, int]:
+_INPUT_MEANINGS = {
+    "in_channels": "channels",
+    "in_l": "length L (1-D maps)",
+    "in_d": "depth D (3-D maps)",
+    "in_h": "height H (2-D and 3-D maps)",
+    "in_w": "width W (2-D and 3-D maps)",
+}
+"""What each of :data:`INPUT_PARAMS` is, for messages."""
+
+
+def _input_params(shape: Shape) -> dict[str, Any]:
     """What a block's expressions know of the shape flowing into it: C (or F),
-    and the map's L; H, W; or D, H, W."""
+    and the map's L; H, W; or D, H, W. The other names say why they are
+    missing when used."""
     spatial = _SPATIAL_PARAMS.get(shape.spatial_rank, ()) if shape.rank > 1 else ()
-    return {"in_channels": shape.channels, **dict(zip(spatial, shape.spatial))}
+    known: dict[str, Any] = {"in_channels": shape.channels, **dict(zip(spatial, shape.spatial))}
+    for name in INPUT_PARAMS:
+        if name not in known:
+            known[name] = Absent(f"the input's {_INPUT_MEANINGS[name]}, but this block's input is {shape.describe()}")
+    return known
 
 
 class _Scope:
@@ -437,7 +452,7 @@ class _Builder:
         if not _PARAM.match(key):
             raise _fail(at, f"parameter name {key!r} must be a word (letters, digits, _)")
         if key in INPUT_PARAMS:
-            raise _fail(at, f"parameter name {key!r} is reserved: inside a block it is the input's {key.removeprefix('in_')}; choose another name")
+            raise _fail(at, f"parameter name {key!r} is reserved: inside a block it is the input's {_INPUT_MEANINGS[key]}; choose another name")
 
     def _params(self, located: Located | None, outer: Mapping[str, Any], what: str) -> dict[str, Any]:
         params = dict(outer)

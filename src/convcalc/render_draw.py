@@ -30,8 +30,16 @@ def _pair(a: int, b: int) -> str:
 
 
 def picture_title(p: WindowPicture) -> str:
-    """``conv2d: 5×5 input, padding 1 → 7×7 padded; kernel 3, stride 2 → 3×3 output``."""
+    """``conv2d: 5×5 input, padding 1 → 7×7 padded; kernel 3, stride 2 → 3×3 output``
+    (``conv1d: 10 input, …`` in 1-D)."""
     t, b, left, r = p.padding
+    if p.rank == 1:
+        pads = str(left) if left == r else f"{left}, {r} (before, after)"
+        dilation = f", dilation {p.dilation[1]}" if p.dilation[1] != 1 else ""
+        return (
+            f"{p.kind}: {p.input[1]} input, padding {pads} → {p.padded[1]} padded; "
+            f"kernel {p.kernel[1]}, stride {p.stride[1]}{dilation} → {p.output[1]} output"
+        )
     pads = str(t) if len({t, b, left, r}) == 1 else f"{t}, {b}, {left}, {r} (top, bottom, left, right)"
     dilation = f", dilation {_pair(*p.dilation)}" if p.dilation != (1, 1) else ""
     return (
@@ -61,16 +69,17 @@ def _output_rows(p: WindowPicture, f: Frame) -> list[list[tuple[str, str]]]:
     ]
 
 
-def _heading(f: Frame) -> str:
-    """``window 1 → out[0,0]``: which window, and the output cell it makes."""
-    return f"window → out[{f.out_row},{f.out_col}]"
+def _heading(p: WindowPicture, f: Frame) -> str:
+    """``window → out[0,1]``: the output cell the window makes (``out[1]`` in 1-D)."""
+    return f"window → out[{f.out_col}]" if p.rank == 1 else f"window → out[{f.out_row},{f.out_col}]"
 
 
 def _reads(p: WindowPicture, f: Frame) -> str:
-    """``rows 0–2, cols 2–4`` of the padded grid (taps past its end read nothing)."""
+    """``rows 0–2, cols 2–4`` of the padded grid, ``positions 2–4`` in 1-D
+    (taps past its end read nothing)."""
     rows = f"{f.taps_h[0]}–{min(f.taps_h[-1], p.padded[0] - 1)}"
     cols = f"{f.taps_w[0]}–{min(f.taps_w[-1], p.padded[1] - 1)}"
-    return f"rows {rows}, cols {cols}"
+    return f"positions {cols}" if p.rank == 1 else f"rows {rows}, cols {cols}"
 
 
 def picture_lines(p: WindowPicture, width: int = 80) -> list[list[tuple[str, str]]]:
@@ -82,7 +91,7 @@ def picture_lines(p: WindowPicture, width: int = 80) -> list[list[tuple[str, str
         grid = _frame_rows(p, f)
         out = _output_rows(p, f)
         height = max(len(grid), len(out)) + 1
-        lines: list[list[tuple[str, str]]] = [[(_heading(f), "bold")]]
+        lines: list[list[tuple[str, str]]] = [[(_heading(p, f), "bold")]]
         for i in range(height - 1):
             left = [(g + " ", s) for g, s in grid[i]] if i < len(grid) else [("  " * p.padded[1], "")]
             right = [(g + " ", s) for g, s in out[i]] if i < len(out) else []
@@ -138,7 +147,7 @@ def picture_svg(p: WindowPicture) -> str:
         x0 = margin + k * (frame_w + 32)
         y0 = margin + title_h
         parts.append(
-            f'<text x="{x0}" y="{y0 + 14}" fill="#212121" font-weight="bold">{escape(_heading(f))}: {escape(_reads(p, f))}</text>'
+            f'<text x="{x0}" y="{y0 + 14}" fill="#212121" font-weight="bold">{escape(_heading(p, f))}: {escape(_reads(p, f))}</text>'
         )
         top = y0 + head_h
         for r, line in enumerate(p.grid):

@@ -243,6 +243,7 @@ MAX_DEPTH = 100
 _new = tuple.__new__
 """Builds a :class:`Located` or :class:`Position` without the Python-level
 ``__new__`` a NamedTuple has: a file has a value and a position per scalar."""
+_ScalarNode = yaml.ScalarNode
 
 
 def _convert(
@@ -311,9 +312,6 @@ def _convert_new(
             values.append(_convert(item, file, constructor, open_nodes, memo))
     open_nodes.discard(id(node))
     return _new(Located, (values, at, None))
-
-
-_ScalarNode = yaml.ScalarNode
 
 
 _STR = "tag:yaml.org,2002:str"

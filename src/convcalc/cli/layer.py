@@ -83,7 +83,7 @@ def layer(
     layout: Annotated[Layout, typer.Option("--layout", help="Axis order to read and print shapes.")] = Layout.HWC,
     fmt: FormatOption = Format.TABLE,
     explain: Annotated[bool, typer.Option("--explain", help="Show the arithmetic step by step.")] = False,
-    draw: Annotated[bool, typer.Option("--draw", help="Draw the padded input with the first windows at their stride, and the output (sliding-window layers, up to 32×32 padded).")] = False,
+    draw: Annotated[bool, typer.Option("--draw", help="Draw the padded input with the first windows at their stride, and the output (sliding-window layers over a 2-D or 1-D input, up to 32×32 or 32 padded).")] = False,
     output: Annotated[Path | None, output_option("With --draw: write the picture as SVG to this file (.svg).")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Run the layer with NumPy on random input and confirm the figures (exit 1 on a mismatch).")] = False,
     batch: Annotated[int | None, batch_option()] = None,
