@@ -45,6 +45,7 @@ class G:
         self.nodes: list[Any] = []
         self.inits: list[Any] = []
         self.count = 0
+        self.opset = 17
 
     def w(self, name: str, *dims: int, value: Any = None) -> str:
         data = RNG.standard_normal(dims).astype(np.float32) if value is None else np.asarray(value)
@@ -79,7 +80,7 @@ class G:
         self.nodes.append(helper.make_node(op_type, inputs, outs, name=name or f"{op_type.lower()}{self.count}", **attrs))
         return outs[0] if n_out == 1 else outs
 
-    def model(self, output: str, opset: int = 17) -> Any:
+    def model(self, output: str, opset: int | None = None) -> Any:
         graph = helper.make_graph(
             self.nodes,
             "g",
@@ -87,7 +88,7 @@ class G:
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
             self.inits,
         )
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset or self.opset)])
 
 
 def save(model: Any, tmp_path: Path, name: str = "m.onnx") -> Path:
@@ -294,6 +295,25 @@ def dynamo_1d_pooling() -> Any:
     return g, y, 0
 
 
+def resize_nd() -> Any:
+    """Resize in 3-D (scales 1×2×2, linear) and 1-D (sizes, nearest), and opset 18's ``axes``
+    naming only the axes resized."""
+    g = G((1, 2, 3, 5, 5))
+    g.opset = 18  # Resize's axes
+    y = g.op("Conv", ["x", g.w("c.weight", 4, 2, 1, 3, 3)])
+    y = g.op("Resize", [y, "", g.w("scales", 5, value=np.array([1, 1, 1, 2, 2], np.float32))], mode="linear")
+    y = g.op("Resize", [y, "", "", g.ints("sizes", [5, 9])], mode="nearest", axes=[2, 4])
+    y = g.op("ReduceMean", [y], axes=[2, 3, 4], keepdims=0)
+    return g, y, 0
+
+
+def resize_1d() -> Any:
+    g = G((1, 3, 7))
+    y = g.op("Resize", ["x", "", g.w("scales", 3, value=np.array([1, 1, 2.5], np.float32))], mode="nearest")
+    y = g.op("Conv", [y, g.w("c.weight", 4, 3, 3)])
+    return g, y, 0
+
+
 class Case(NamedTuple):
     build: Any
     id: str
@@ -313,6 +333,8 @@ CASES = [
     Case(audio_transposed, "1d-transposed"),
     Case(stem_2d_pads_subgraph, "2d-pads-subgraph"),
     Case(dynamo_1d_pooling, "1d-pooling-through-a-2d-view"),
+    Case(resize_nd, "3d-resize-scales-and-sizes-with-axes"),
+    Case(resize_1d, "1d-resize-fractional-scale"),
 ]
 
 
@@ -595,6 +617,12 @@ def _pad_channels(tmp_path: Path) -> Path:
     return save(g.model(g.op("Conv", [y, g.w("c", 4, 4, 3)])), tmp_path, "audio.onnx")
 
 
+def _resize_channels(tmp_path: Path) -> Path:
+    g = G((1, 2, 16))
+    y = g.op("Resize", ["x", "", g.w("scales", 3, value=np.array([1, 2, 1], np.float32))], name="up")
+    return save(g.model(y), tmp_path, "audio.onnx")
+
+
 def _unknown_on_video(tmp_path: Path) -> Path:
     g = G((1, 2, 2, 4, 4))
     y = g.op("LpNormalization", ["x"], name="norm3d")
@@ -614,8 +642,9 @@ def _unknown_on_video(tmp_path: Path) -> Path:
         ),
         (_pad_channels, r"audio\.onnx: node 'p' \(Pad\): pads an axis other than the spatial ones \(L; H and W; D, H and W\)$"),
         (_unknown_on_video, r"video\.onnx: ONNX op 'LpNormalization' \(node 'norm3d'\) is not supported by convcalc; "),
+        (_resize_channels, r"audio\.onnx: node 'up' \(Resize\): resizes the batch or channel axis; convcalc's upsample resizes the spatial axes only$"),
     ],
-    ids=["rank-6", "symbolic-L", "symbolic-D", "conv-rank-mismatch", "pad-channels", "unknown-op-3d"],
+    ids=["rank-6", "symbolic-L", "symbolic-D", "conv-rank-mismatch", "pad-channels", "unknown-op-3d", "resize-channels"],
 )
 def test_nd_refusals_are_one_sentence(make: Any, message: str, tmp_path: Path) -> None:
     _refused(make(tmp_path), message)

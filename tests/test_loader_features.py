@@ -177,7 +177,7 @@ BAD = [
     Bad("in-d-of-a-2d-map", "input: [8, 8, 3]\nblocks:\n  b:\n    layers:\n      - conv2d: {filters: $in_d, kernel: 1}\n"
         "layers: [b]\n",
         "net.yaml:5:27: layer 'b.conv2d' (conv2d): expression '$in_d' uses 'in_d', the input's depth D "
-        "(3-D maps), but this block's input is a 8×8×3 map", "$in_d"),
+        "(3-D maps), but this block's input is an 8×8×3 map", "$in_d"),
     Bad("in-h-of-a-1d-map", "input: [100, 4]\nblocks:\n  b:\n    layers:\n      - conv1d: {filters: $in_h, kernel: 1}\n"
         "layers: [b]\n",
         "net.yaml:5:27: layer 'b.conv1d' (conv1d): expression '$in_h' uses 'in_h', the input's height H "

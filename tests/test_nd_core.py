@@ -67,7 +67,7 @@ RANK_ERRORS = [
     ("conv2d-on-1d", "conv2d", {"filters": 8, "kernel": 3}, S(16000, 1),
      "conv2d takes an H×W×C map (2 spatial axes), got a 16000×1 map (1 spatial axis)"),
     ("maxpool2d-on-3d", "maxpool2d", {"kernel": 2}, S(8, 8, 8, 3),
-     "maxpool2d takes an H×W×C map (2 spatial axes), got a 8×8×8×3 map (3 spatial axes)"),
+     "maxpool2d takes an H×W×C map (2 spatial axes), got an 8×8×8×3 map (3 spatial axes)"),
     ("maxpool3d-on-vector", "maxpool3d", {"kernel": 2}, S(2048),
      "maxpool3d takes a D×H×W×C map (3 spatial axes), got a vector of 2,048 features"),
     ("conv2d-on-vector-as-before", "conv2d", {"filters": 8, "kernel": 3}, S(2048),

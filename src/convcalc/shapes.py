@@ -107,7 +107,7 @@ class Shape:
             return self
         if rank == 2 and self.rank == 1:
             return self.require_map(kind)  # the 2-D kinds' own wording for a vector
-        got = self.describe() if self.rank == 1 else f"a {self.format()} map ({_axes(self.spatial_rank)})"
+        got = self.describe() if self.rank == 1 else f"{_article(self.dims[0])} {self.format()} map ({_axes(self.spatial_rank)})"
         raise ShapeError(f"{kind} takes {_MAP_NAMES[rank]} map ({_axes(rank)}), got {got}")
 
     def ordered(self, layout: Layout = Layout.HWC) -> tuple[int, ...]:
@@ -121,14 +121,27 @@ class Shape:
         return "×".join(str(d) for d in self.ordered(layout))
 
     def describe(self) -> str:
-        """Words for error messages: 'a vector of 2048 features', 'a 7×7×512 map'."""
+        """Words for error messages: 'a vector of 2048 features', 'a 7×7×512 map',
+        'an 8×8×3 map'."""
         if self.rank == 1:
             return f"a vector of {self.dims[0]:,} features"
+        a = _article(self.dims[0])
         if self.is_map:
-            return f"a {self.format()} map"
+            return f"{a} {self.format()} map"
         if self.rank in _AXIS_LETTERS:
-            return f"a {self.format()} map ({_AXIS_LETTERS[self.rank]})"
-        return f"a {self.format()} tensor"
+            return f"{a} {self.format()} map ({_AXIS_LETTERS[self.rank]})"
+        return f"{a} {self.format()} tensor"
+
+
+def _article(n: int) -> str:
+    """'an' before a number said with a vowel first (eight, eleven, eighteen,
+    eighty, eight hundred, eleven thousand …), else 'a'.
+
+    >>> [_article(n) for n in (7, 8, 11, 18, 80, 110, 180, 800, 11000, 112)]
+    ['a', 'an', 'an', 'an', 'an', 'a', 'a', 'an', 'an', 'a']
+    """
+    digits = str(n)
+    return "an" if digits[0] == "8" or (digits[:2] in ("11", "18") and len(digits) % 3 == 2) else "a"
 
 
 _AXIS_LETTERS = {2: "L×C", 4: "D×H×W×C"}

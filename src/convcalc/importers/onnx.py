@@ -1198,8 +1198,9 @@ class _Converter:
 
     def op_Resize(self, node: Any, a: dict[str, Any]) -> None:
         x = self.tensor(node.input[0])
-        if not x.nchw:
-            raise self.fail("resizes a tensor that is not N×C×H×W")
+        rank = x.spatial
+        if not rank:
+            raise self.fail("resizes a tensor that is not N×C×L, N×C×H×W or N×C×D×H×W")
         mode = a.get("mode", "nearest")
         options: dict[str, Any] = {}
         scales = sizes = None
@@ -1209,11 +1210,22 @@ class _Converter:
             scales = self.const(node.input[2], "the scales").values
         if node.op_type == "Upsample":
             scales = a.get("scales") or self.const(node.input[1], "the scales").values
+        # Opset 18 may give scales or sizes for some axes only (``axes``); the others keep their size.
+        axes = [ax % len(x.shape) for ax in a.get("axes", range(len(x.shape)))]
+        given = sizes or scales
+        if given and len(given) != len(axes):
+            raise self.fail(f"gives {len(given)} {'sizes' if sizes else 'scales'} for {len(axes)} axes")
+        if given:
+            full = dict.fromkeys(range(len(x.shape)), None)
+            full.update(zip(axes, given))
+            if any(full[ax] not in (None, x.shape[ax] if sizes else 1) for ax in (0, 1)):
+                raise self.fail("resizes the batch or channel axis; convcalc's upsample resizes the spatial axes only")
+            spatial = [full[ax] for ax in range(2, 2 + rank)]
         if sizes:
-            options["size"] = _compact(list(sizes[-2:]))
+            options["size"] = _compact([x.shape[2 + i] if v is None else int(v) for i, v in enumerate(spatial)])
         elif scales:
-            sh, sw = (float(s) for s in scales[-2:])
-            options["scale"] = _compact([int(s) if s.is_integer() else s for s in (sh, sw)])
+            factors = [1.0 if v is None else float(v) for v in spatial]
+            options["scale"] = _compact([int(f) if f.is_integer() else f for f in factors])
         else:
             raise self.fail("has neither scales nor sizes that convcalc can read")
         if mode in ("linear", "bilinear", "cubic"):
