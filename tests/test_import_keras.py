@@ -253,3 +253,170 @@ def test_every_mapped_kind_exists() -> None:
     kinds = {kind for kind in reader.ACTIVATIONS.values() if kind} | set(reader._OP_ACTIVATIONS.values())
     kinds |= {kind for kind in reader._TF_OPS.values() if kind not in ("add", "multiply", "subtract", "divide")}
     assert all(canonical_kind(kind) == kind for kind in sorted(kinds))
+
+
+# --- 1-D and 3-D models -------------------------------------------------------
+#
+# tests/data/keras/make_nd_fixtures.py saved keras1d.keras (a 100×4 sequence) and
+# keras3d.keras (an 8×16×16×3 volume) and recorded in nd_references.json what Keras
+# reported for them: totals, every layer's output shape and weight sizes, and the same
+# for the model rebuilt at another input size.
+
+ND: dict[str, dict[str, Any]] = json.loads((DATA / "nd_references.json").read_text(encoding="utf-8"))["models"]
+SUFFIXES = {"depthwise", "relu", "softmax"}
+"""What the reader appends to a Keras name for the extra layers of one Keras layer (as used here)."""
+
+
+def per_keras_layer(summary: Any, names: list[str]) -> list[list[Any]]:
+    """[name, output shape, trainable, non-trainable] of each Keras layer, summed over the
+    convcalc layers it became (``sep_depthwise`` and ``sep``; ``out`` and ``out_softmax``)."""
+    figures = []
+    for name in names:
+        rows = [
+            r for r in summary.rows
+            if r.node.name == name or (r.node.name.startswith(f"{name}_") and r.node.name[len(name) + 1:] in SUFFIXES)
+        ]
+        figures.append([
+            name, list(rows[-1].result.output.dims),
+            sum(r.result.trainable for r in rows), sum(r.result.non_trainable for r in rows),
+        ])
+    return figures
+
+
+def nd_summary(name: str, input: Any = None) -> Any:
+    path = DATA / f"{name}.keras"
+    return analyse(parse_model(to_yaml(read_keras(path, input=input)), str(path)))
+
+
+@pytest.mark.parametrize("name", sorted(ND))
+def test_nd_figures_equal_keras(name: str) -> None:
+    ref = ND[name]
+    assert figures(DATA / f"{name}.keras") == (ref["params"], ref["trainable"], ref["non_trainable"], ref["output"])
+    assert read_keras(DATA / f"{name}.keras")["input"] == ref["input"]
+
+
+@pytest.mark.parametrize("name", sorted(ND))
+def test_nd_every_layer_equals_keras(name: str) -> None:
+    layers = ND[name]["layers"]
+    assert per_keras_layer(nd_summary(name), [layer[0] for layer in layers]) == layers
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        pytest.param("keras1d", (64,), id="1d-L"),
+        pytest.param("keras1d", (64, 4), id="1d-LxC"),
+        pytest.param("keras3d", (4, 32, 32), id="3d-DxHxW"),
+        pytest.param("keras3d", Shape.of(4, 32, 32, 3), id="3d-DxHxWxC"),
+    ],
+)
+def test_nd_input_override_equals_keras_rebuilt(name: str, size: Any) -> None:
+    ref = ND[name]["resized"]
+    summary = nd_summary(name, size)
+    assert list(summary.model.input.dims) == ref["input"]
+    totals = summary.totals
+    assert (totals.params, totals.trainable_params, totals.non_trainable_params) == (ref["params"], ref["trainable"], ref["non_trainable"])
+    assert per_keras_layer(summary, [layer[0] for layer in ref["layers"]]) == ref["layers"]
+
+
+ND_MAPPED = [
+    # Conv1D padding="causal": dilation·(k − 1) = 2·2 zeros before the sequence, none after
+    ("keras1d", "tcn", ("conv1d", {"filters": 8, "kernel": 3, "padding": [4, 0], "dilation": 2})),
+    ("keras1d", "tcn_down", ("conv1d", {"filters": 16, "kernel": 5, "stride": 2, "padding": [4, 0]})),
+    ("keras1d", "grouped", ("conv1d", {"filters": 16, "kernel": 3, "stride": 2, "padding": "same", "groups": 4, "bias": False})),
+    ("keras1d", "bn", ("batchnorm1d", {"eps": 0.001, "momentum": 0.01})),
+    ("keras1d", "dw", ("conv1d", {"filters": 32, "kernel": 3, "padding": "same", "groups": 16})),
+    ("keras1d", "sep_depthwise", ("conv1d", {"filters": 32, "kernel": 3, "dilation": 2, "groups": 32, "bias": False})),
+    ("keras1d", "sep", ("conv1d", {"filters": 16, "kernel": 1})),
+    ("keras1d", "pad", ("zeropad1d", {"padding": [1, 2]})),
+    ("keras1d", "maxp", ("maxpool1d", {"kernel": 3, "stride": 2, "padding": "same"})),
+    ("keras1d", "tconv", ("conv_transpose1d", {"filters": 8, "kernel": 3, "stride": 2, "output_padding": 1})),
+    ("keras1d", "tconv_same", ("conv_transpose1d", {"filters": 8, "kernel": 4, "stride": 2, "padding": "same"})),
+    ("keras1d", "up", ("upsample", {"scale": 2})),
+    ("keras1d", "avgp", ("avgpool1d", {"kernel": 3, "stride": 2, "padding": "same", "count_include_pad": False})),
+    ("keras1d", "sdrop", ("dropout", {"rate": 0.1})),
+    # only batchnorm2d (which takes any rank) carries Keras' center / scale
+    ("keras1d", "bn_scale_only", ("batchnorm2d", {"eps": 0.001, "momentum": 0.01, "center": False})),
+    ("keras1d", "gmax", ("global_maxpool1d", {"keepdims": True})),
+    ("keras1d", "frozen", ("conv1d", {"filters": 8, "kernel": 1, "trainable": False})),
+    ("keras1d", "gap", ("global_avgpool1d", {})),
+    ("keras1d", "bn_vec", ("batchnorm1d", {"eps": 0.001, "momentum": 0.01})),
+    ("keras3d", "stem", ("conv3d", {"filters": 8, "kernel": 3, "stride": [1, 2, 2], "padding": "same"})),
+    ("keras3d", "bn", ("batchnorm3d", {"eps": 0.001, "momentum": 0.01})),
+    ("keras3d", "dil", ("conv3d", {"filters": 8, "kernel": [1, 3, 3], "dilation": [1, 2, 2], "groups": 2})),
+    ("keras3d", "pad", ("zeropad3d", {"padding": [0, 1, 1, 1, 2, 0]})),
+    ("keras3d", "maxp", ("maxpool3d", {"kernel": [1, 2, 2], "padding": "same"})),
+    ("keras3d", "avgp", ("avgpool3d", {"kernel": 2, "stride": 1, "padding": "same", "count_include_pad": False})),
+    ("keras3d", "tconv_same", ("conv_transpose3d", {"filters": 4, "kernel": 3, "stride": [1, 2, 2], "padding": "same"})),
+    ("keras3d", "tconv", ("conv_transpose3d", {"filters": 4, "kernel": [2, 3, 3], "stride": [1, 2, 2], "output_padding": [0, 1, 1]})),
+    ("keras3d", "up", ("upsample", {"scale": [1, 2, 2]})),
+    ("keras3d", "down", ("conv3d", {"filters": 4, "kernel": 3, "stride": 2, "padding": "same", "bias": False})),
+    ("keras3d", "gmax", ("global_maxpool3d", {"keepdims": True})),
+    ("keras3d", "gap", ("global_avgpool3d", {})),
+]
+
+
+@pytest.mark.parametrize(("name", "layer", "expected"), ND_MAPPED, ids=[f"{n}-{layer}" for n, layer, _ in ND_MAPPED])
+def test_nd_layers_map_to(name: str, layer: str, expected: tuple[str, dict[str, Any]]) -> None:
+    kind, options = layers_by_name(read_keras(DATA / f"{name}.keras"))[layer]
+    options = {k: v for k, v in options.items() if k not in ("name", "from")}
+    assert (kind, options) == expected
+
+
+def _nd_edited(tmp_path: Path, source: str, edit: Any) -> Path:
+    with zipfile.ZipFile(DATA / f"{source}.keras") as archive:
+        model = json.loads(archive.read("config.json"))
+    edit({_layer["config"]["name"]: _layer for _layer in model["config"]["layers"]})
+    return _write(tmp_path, "edited.json", json.dumps(model))
+
+
+def _set(layer: str, **config: Any) -> Any:
+    return lambda layers: layers[layer]["config"].update(config)
+
+
+def _reclass(layer: str, class_name: str, **config: Any) -> Any:
+    def edit(layers: dict[str, Any]) -> None:
+        layers[layer]["class_name"] = class_name
+        layers[layer]["config"].update(config)
+
+    return edit
+
+
+ND_BAD = [
+    pytest.param("keras1d", _set("signal", batch_shape=[None, None, 4]), None,
+                 r"edited\.json: leaves its input size open \(\?×4\); give --input L, e.g\. 16000$", id="1d-open"),
+    pytest.param("keras3d", _set("volume", batch_shape=[None, None, None, None, 3]), None,
+                 r"edited\.json: leaves its input size open \(\?×\?×\?×3\); give --input DxHxW, e\.g\. 16x112x112$", id="3d-open"),
+    pytest.param("keras1d", lambda layers: None, (64, 64, 4),
+                 r"edited\.json: --input 64x64x4 does not fit the model's input 100×4: give L or L×C$", id="1d-input-rank"),
+    pytest.param("keras3d", lambda layers: None, (32, 32),
+                 r"edited\.json: --input 32x32 does not fit the model's input 8×16×16×3: give D×H×W or D×H×W×C$", id="3d-input-rank"),
+    pytest.param("keras1d", lambda layers: None, (64, 2),
+                 r"edited\.json: --input has 2 channels but the model's input has 4$", id="1d-input-channels"),
+    pytest.param("keras1d", _reclass("pad", "Cropping1D", cropping=[1, 2]), None,
+                 r"edited\.json: layer 'pad': Keras layer class 'Cropping1D' has no convcalc equivalent; "
+                 r"replace the layer, or describe the model in a convcalc YAML file$", id="cropping1d"),
+    pytest.param("keras3d", _reclass("pad", "Cropping3D", cropping=[[0, 1], [1, 1], [2, 0]]), None,
+                 r"edited\.json: layer 'pad': Keras layer class 'Cropping3D' has no convcalc equivalent", id="cropping3d"),
+    pytest.param("keras1d", _set("dw", padding="causal"), None,
+                 r"edited\.json: layer 'dw': Keras DepthwiseConv1D: padding 'causal' is not 'same' or 'valid'$", id="causal-depthwise"),
+    pytest.param("keras3d", _set("stem", kernel_size=[3, 3]), None,
+                 r"edited\.json: layer 'stem': Keras Conv3D: sizes \[3, 3\] do not have one number for each of the 3 spatial axes$",
+                 id="3d-kernel-of-two"),
+    pytest.param("keras1d", _set("signal", batch_shape=[None, 10, 4]), None,
+                 r"edited\.json: layer 'sep': Keras SeparableConv1D as convcalc conv1d: dilated kernel 5 \(kernel 3, dilation 2\) "
+                 r"is larger than the padded input 3 \(L=3, padding=0\)$", id="too-short"),
+]
+
+
+@pytest.mark.parametrize(("source", "edit", "size", "message"), ND_BAD)
+def test_nd_bad_files_give_one_sentence(source: str, edit: Any, size: Any, message: str, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=message):
+        read_keras(_nd_edited(tmp_path, source, edit), input=size)
+
+
+def test_nd_bad_input_exits_2() -> None:
+    result = CliRunner().invoke(app, ["model", str(DATA / "keras1d.keras"), "--input", "64x64x4"])
+    assert result.exit_code == 2
+    assert "--input 64x64x4 does not fit the model's input 100×4: give L or L×C" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

@@ -23,6 +23,7 @@ from convcalc.importers import to_yaml  # noqa: E402
 from convcalc.importers.keras import read_keras  # noqa: E402
 from convcalc.loader import parse_model  # noqa: E402
 from convcalc.model import analyse  # noqa: E402
+from test_import_keras import per_keras_layer  # noqa: E402
 
 APPLICATIONS = (
     "ResNet50", "ResNet50V2", "MobileNetV2", "MobileNetV3Small", "EfficientNetB0", "EfficientNetV2B0",
@@ -63,3 +64,80 @@ def test_saved_keras_file(tmp_path: Path) -> None:
     model = keras.Model(x_in, keras.layers.Dense(5)(x))
     model.save(tmp_path / "frozen.keras")
     assert convcalc_figures(tmp_path / "frozen.keras") == keras_figures(model)
+
+
+# --- 1-D and 3-D models, layer by layer -----------------------------------------
+
+L = keras.layers
+
+
+def causal_1d() -> Any:
+    return keras.Sequential([
+        keras.Input((37, 3)),
+        L.Conv1D(4, 4, dilation_rate=3, padding="causal", name="dilated"),
+        L.Conv1D(6, 3, strides=3, padding="causal", activation="relu", name="strided"),
+        L.Conv1D(6, 1, padding="causal", name="pointwise"),
+        L.SeparableConv1D(5, 4, strides=2, padding="same", depth_multiplier=3, name="sep"),
+        L.DepthwiseConv1D(5, strides=2, padding="same", use_bias=False, name="dw"),
+        L.MaxPooling1D(2, padding="same", name="maxp"),
+        L.GlobalAveragePooling1D(keepdims=True, name="gap"),
+        L.Conv1D(2, 1, trainable=False, name="frozen"),
+    ])
+
+
+def transposed_1d() -> Any:
+    return keras.Sequential([
+        keras.Input((13, 5)),
+        L.Conv1DTranspose(4, 5, strides=3, padding="same", name="same3"),
+        L.Conv1DTranspose(3, 4, strides=2, output_padding=1, name="valid2"),
+        L.UpSampling1D(3, name="up"),
+        L.AveragePooling1D(4, strides=3, padding="same", name="avgp"),
+        L.ZeroPadding1D(3, name="pad"),
+        L.BatchNormalization(center=False, scale=False, name="bn_plain"),
+        L.SpatialDropout1D(0.3, name="sdrop"),
+        L.GlobalMaxPooling1D(name="gmax"),
+        L.BatchNormalization(name="bn_vec"),
+    ])
+
+
+def volume_3d() -> Any:
+    return keras.Sequential([
+        keras.Input((7, 9, 11, 2)),
+        L.Conv3D(4, (3, 2, 5), strides=(2, 3, 1), padding="same", name="odd"),
+        L.BatchNormalization(name="bn"),
+        L.Conv3D(4, 2, dilation_rate=2, groups=2, name="dilated"),
+        L.MaxPooling3D((2, 3, 2), strides=(1, 2, 3), padding="same", name="maxp"),
+        L.ZeroPadding3D((1, 1, 2), name="pad"),
+        L.AveragePooling3D((1, 2, 2), name="avgp"),
+        L.UpSampling3D((2, 1, 3), name="up"),
+        L.SpatialDropout3D(0.2, name="sdrop"),
+        L.BatchNormalization(scale=False, name="bn_shift_only"),
+        L.GlobalAveragePooling3D(keepdims=True, name="gap"),
+        L.Flatten(name="flat"),
+        L.Dense(3, activation="softmax", name="fc"),
+    ])
+
+
+def transposed_3d() -> Any:
+    return keras.Sequential([
+        keras.Input((5, 6, 7, 3)),
+        L.Conv3DTranspose(4, (2, 3, 4), strides=(2, 3, 1), padding="same", name="same"),
+        L.Conv3DTranspose(2, 3, strides=2, output_padding=(1, 0, 1), use_bias=False, name="valid"),
+        L.AveragePooling3D(3, strides=2, padding="same", name="avgp"),
+        L.GlobalMaxPooling3D(name="gmax"),
+    ])
+
+
+@pytest.mark.parametrize("build", [causal_1d, transposed_1d, volume_3d, transposed_3d], ids=lambda b: b.__name__)
+def test_nd_model_layer_by_layer(build: Any, tmp_path: Path) -> None:
+    model = build()
+    model.save(tmp_path / "m.keras")
+    keras_layers = [
+        [layer.name, list(layer.output.shape[1:]), sum(math.prod(w.shape) for w in layer.trainable_weights),
+         sum(math.prod(w.shape) for w in layer.non_trainable_weights)]
+        for layer in model.layers
+    ]
+    summary = analyse(parse_model(to_yaml(read_keras(tmp_path / "m.keras")), "m.keras"))
+    assert per_keras_layer(summary, [layer[0] for layer in keras_layers]) == keras_layers
+    assert convcalc_figures(tmp_path / "m.keras") == keras_figures(model)
+    keras.backend.clear_session()

@@ -51,6 +51,9 @@ NAMES = [
     "shufflenet_v2_x1_0",
     "convnext_tiny",
     "vgg16",
+    "squeezenet1_1",  # ceil_mode max pools, fire modules' concat
+    "regnet_y_400mf",  # grouped convs, squeeze-excitation
+    "mnasnet0_5",
 ]
 FORMS = ["ts-eval", "ts-preserve", "dynamo"]
 WEIGHT_INPUTS = {

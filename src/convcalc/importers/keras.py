@@ -18,6 +18,15 @@ Every Keras layer becomes one or a few convcalc layers named after it, with
            softmax: {name: predictions_softmax}
     SeparableConv2D(128, 3, name="s")  →  conv2d: {name: s_depthwise, filters: C, kernel: 3, groups: C, bias: false}
                                            conv2d: {name: s, filters: 128, kernel: 1}
+    Conv1D(16, 5, padding="causal", name="tcn")  →  conv1d: {name: tcn, filters: 16, kernel: 5, padding: [4, 0]}
+
+1-D and 3-D layers (``Conv1D``, ``MaxPooling3D``, ``ZeroPadding3D``, …) come from
+the same rules as their 2-D siblings, with the rank as an argument; a causal
+Conv1D pads dilation·(k − 1) zeros before the sequence only.
+``BatchNormalization`` becomes ``batchnorm1d`` (features or L×C), ``batchnorm2d``
+or ``batchnorm3d`` by its input's rank, except that ``center=False`` or
+``scale=False`` alone keep ``batchnorm2d``, the one kind with those options
+(it takes any rank, as Keras' layer does).
 
 A nested model (``Functional`` or ``Sequential`` inside a ``Functional``)
 becomes a ``sequential`` container with the nested model's name, so its layers
@@ -90,6 +99,12 @@ _TF_OPS = {
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
+_AXES = {1: "L", 2: "H×W", 3: "D×H×W"}
+"""The spatial axes of a model's input, by their number."""
+
+_EXAMPLES = {1: "L, e.g. 16000", 2: "HxW, e.g. 224x224", 3: "DxHxW, e.g. 16x112x112"}
+"""What ``--input`` takes for a model whose spatial size Keras leaves open."""
+
 
 class _Ref(NamedTuple):
     """One tensor in a Keras graph: output ``tensor`` of call ``node`` of ``layer``."""
@@ -118,12 +133,17 @@ class _Prim(NamedTuple):
     """Appended to the Keras name; the layer with no suffix carries the Keras name."""
 
 
+_Convert = Callable[["_Reader", Mapping[str, Any], list[Shape]], list[_Prim]]
+"""How one Keras class becomes convcalc layers: (reader, the layer's config, input shapes) → layers."""
+
+
 def read_keras(path: str | Path, *, input: Any = None) -> dict[str, Any]:
     """The convcalc document for a Keras ``.keras`` zip or ``model.to_json()`` file.
 
-    ``input`` overrides the input size: ``(H, W)``, ``(H, W, C)`` or a
-    :class:`~convcalc.shapes.Shape`; a model whose input size Keras leaves open
-    (``None×None×3``, as MobileNetV3) needs it.
+    ``input`` overrides the input size: the spatial sizes (``(L,)``, ``(H, W)``
+    or ``(D, H, W)``, as the model's input has them), optionally with the
+    channels, or a :class:`~convcalc.shapes.Shape`; a model whose input size
+    Keras leaves open (``None×None×3``, as MobileNetV3) needs it.
     """
     path = Path(path)
     config = _read_config(path)
@@ -231,16 +251,19 @@ class _Reader:
         if declared is None:
             raise self.fail("declares no input shape (no InputLayer and no batch_input_shape)")
         dims = list(declared)
+        spatial = len(dims) - 1
+        axes = _AXES.get(spatial)
         if self.override is not None:
             given = list(self.override)
-            if len(dims) != 3 or len(given) not in (2, 3):
+            if axes is None or len(given) not in (spatial, spatial + 1):
                 size = "x".join(map(str, given))
-                raise self.fail(f"--input {size} gives H×W(×C), but the model's input is {_dims(dims)}")
-            if len(given) == 3 and dims[2] is not None and given[2] != dims[2]:
-                raise self.fail(f"--input has {given[2]} channels but the model's input has {dims[2]}")
-            dims = given if len(given) == 3 else [*given, dims[2]]
+                wanted = f"give {axes} or {axes}×C" if axes else "it has no spatial size to set"
+                raise self.fail(f"--input {size} does not fit the model's input {_dims(dims)}: {wanted}")
+            if len(given) > spatial and dims[-1] is not None and given[-1] != dims[-1]:
+                raise self.fail(f"--input has {given[-1]} channels but the model's input has {dims[-1]}")
+            dims = given if len(given) > spatial else [*given, dims[-1]]
         if any(d is None for d in dims):
-            hint = "; give --input HxW, e.g. 224x224" if len(dims) == 3 and dims[2] is not None else ""
+            hint = f"; give --input {_EXAMPLES[spatial]}" if spatial in _EXAMPLES and dims[-1] is not None else ""
             raise self.fail(f"leaves its input size open ({_dims(dims)}){hint}")
         if not all(isinstance(d, int) and d > 0 for d in dims):
             raise self.fail(f"has input shape {_dims(dims)}; sizes must be positive whole numbers")
@@ -601,10 +624,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _pair(value: Any) -> int | list[int]:
-    """Keras' ``[3, 3]`` as ``3``, ``[1, 7]`` as it is."""
-    values = [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)] * 2
-    return values[0] if values[0] == values[1] else values
+def _sizes(value: Any, rank: int) -> int | list[int]:
+    """Keras' per-axis sizes as one number when every axis agrees: ``[3, 3]`` as ``3``,
+    ``[1, 7]`` as it is, ``[5]`` (1-D) as ``5``, ``[3, 1, 1]`` (3-D) as it is."""
+    values = [int(v) for v in value] if isinstance(value, (list, tuple)) else [int(value)] * rank
+    if len(values) != rank:
+        raise _Unsupported(f"sizes {value!r} do not have one number for each of the {rank} spatial axes")
+    return values[0] if len(set(values)) == 1 else values
 
 
 def _padding(value: Any) -> str:
@@ -631,16 +657,23 @@ def _with_activation(prims: list[_Prim], config: Mapping[str, Any]) -> list[_Pri
     return [*prims, _Prim(kind, {}, f"_{kind}")] if kind else prims
 
 
-def _window(config: Mapping[str, Any]) -> dict[str, Any]:
-    """kernel, stride, padding and dilation of a Keras convolution, defaults left out."""
-    options: dict[str, Any] = {"kernel": _pair(config["kernel_size"])}
-    stride = _pair(config.get("strides", 1))
+def _window(config: Mapping[str, Any], rank: int, causal: bool = False) -> dict[str, Any]:
+    """kernel, stride, padding and dilation of a Keras convolution, defaults left out.
+
+    ``causal`` (Conv1D's ``padding="causal"``) pads dilation·(k − 1) zeros before
+    the sequence and none after, then convolves as ``valid``: k = 5 → ``[4, 0]``.
+    """
+    options: dict[str, Any] = {"kernel": _sizes(config["kernel_size"], rank)}
+    stride = _sizes(config.get("strides", 1), rank)
     if stride != 1:
         options["stride"] = stride
-    padding = _padding(config.get("padding", "valid"))
-    if padding == "same" and options["kernel"] != 1:  # a 1×1 kernel needs no padding for 'same'
-        options["padding"] = "same"
-    dilation = _pair(config.get("dilation_rate", 1))
+    dilation = _sizes(config.get("dilation_rate", 1), rank)
+    if causal and str(config.get("padding")).lower() == "causal":
+        before = int(dilation) * (int(options["kernel"]) - 1)  # 1-D: both are single numbers
+        if before:
+            options["padding"] = [before, 0]
+    elif _padding(config.get("padding", "valid")) == "same" and options["kernel"] != 1:
+        options["padding"] = "same"  # a 1×1 kernel needs no padding for 'same'
     if dilation != 1:
         options["dilation"] = dilation
     return options
@@ -650,45 +683,62 @@ def _channels(shapes: list[Shape]) -> int:
     return shapes[0].channels
 
 
-def _conv2d(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    options = {"filters": int(config["filters"]), **_window(config)}
-    groups = int(config.get("groups", 1))
-    if groups != 1:
-        options["groups"] = groups
-    if not config.get("use_bias", True):
-        options["bias"] = False
-    return _with_activation([_Prim("conv2d", options)], config)
+def _conv(rank: int) -> _Convert:
+    """``Conv1D``, ``Conv2D``, ``Conv3D`` → ``conv1d``, ``conv2d``, ``conv3d`` (Conv1D's
+    ``padding="causal"`` as explicit padding before the sequence)."""
+
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        options = {"filters": int(config["filters"]), **_window(config, rank, causal=rank == 1)}
+        groups = int(config.get("groups", 1))
+        if groups != 1:
+            options["groups"] = groups
+        if not config.get("use_bias", True):
+            options["bias"] = False
+        return _with_activation([_Prim(f"conv{rank}d", options)], config)
+
+    return convert
 
 
-def _conv2d_transpose(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    options = {"filters": int(config["filters"]), **_window(config)}
-    if config.get("output_padding") is not None:
-        options["output_padding"] = _pair(config["output_padding"])
-    if not config.get("use_bias", True):
-        options["bias"] = False
-    return _with_activation([_Prim("conv_transpose2d", options)], config)
+def _conv_transpose(rank: int) -> _Convert:
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        options = {"filters": int(config["filters"]), **_window(config, rank)}
+        if config.get("output_padding") is not None:
+            options["output_padding"] = _sizes(config["output_padding"], rank)
+        if not config.get("use_bias", True):
+            options["bias"] = False
+        return _with_activation([_Prim(f"conv_transpose{rank}d", options)], config)
+
+    return convert
 
 
-def _depthwise(config: Mapping[str, Any], shapes: list[Shape]) -> dict[str, Any]:
+def _depthwise(config: Mapping[str, Any], shapes: list[Shape], rank: int) -> dict[str, Any]:
     """A depthwise convolution: C·depth_multiplier filters in C groups."""
     c = _channels(shapes)
-    return {"filters": c * int(config.get("depth_multiplier", 1)), **_window(config), "groups": c}
+    return {"filters": c * int(config.get("depth_multiplier", 1)), **_window(config, rank), "groups": c}
 
 
-def _depthwise_conv2d(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    options = _depthwise(config, shapes)
-    if not config.get("use_bias", True):
-        options["bias"] = False
-    return _with_activation([_Prim("conv2d", options)], config)
+def _depthwise_conv(rank: int) -> _Convert:
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        options = _depthwise(config, shapes, rank)
+        if not config.get("use_bias", True):
+            options["bias"] = False
+        return _with_activation([_Prim(f"conv{rank}d", options)], config)
+
+    return convert
 
 
-def _separable_conv2d(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    """Depthwise (no bias), then a 1×1 pointwise convolution that carries the bias."""
-    depthwise = {**_depthwise(config, shapes), "bias": False}
-    pointwise: dict[str, Any] = {"filters": int(config["filters"]), "kernel": 1}
-    if not config.get("use_bias", True):
-        pointwise["bias"] = False
-    return _with_activation([_Prim("conv2d", depthwise, "_depthwise"), _Prim("conv2d", pointwise)], config)
+def _separable_conv(rank: int) -> _Convert:
+    """Depthwise (no bias), then a pointwise convolution (kernel 1) that carries the bias."""
+
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        depthwise = {**_depthwise(config, shapes, rank), "bias": False}
+        pointwise: dict[str, Any] = {"filters": int(config["filters"]), "kernel": 1}
+        if not config.get("use_bias", True):
+            pointwise["bias"] = False
+        kind = f"conv{rank}d"
+        return _with_activation([_Prim(kind, depthwise, "_depthwise"), _Prim(kind, pointwise)], config)
+
+    return convert
 
 
 def _last_axis(config: Mapping[str, Any], shapes: list[Shape], what: str = "axis") -> None:
@@ -711,7 +761,10 @@ def _batch_norm(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape])
         options["affine"] = False
     elif not (center and scale):
         options["center" if not center else "scale"] = False  # β only (InceptionV3) or γ only
-    return [_Prim("batchnorm2d", options)]
+    # batchnorm1d (features or L×C), 2d or 3d by the input's rank; only batchnorm2d, which
+    # takes any rank as Keras does, carries center / scale, so it serves the rest.
+    kind = {0: "batchnorm1d", 1: "batchnorm1d", 3: "batchnorm3d"}.get(shapes[0].spatial_rank, "batchnorm2d")
+    return [_Prim("batchnorm2d" if "center" in options or "scale" in options else kind, options)]
 
 
 def _layer_norm(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
@@ -778,7 +831,7 @@ def _prelu(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> l
     return [_Prim("prelu", {"per": per})]
 
 
-def _simple(kind: str, **keys: str) -> Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Prim]]:
+def _simple(kind: str, **keys: str) -> _Convert:
     """A class that maps onto ``kind``, copying config ``key`` to option ``keys[key]``."""
 
     def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
@@ -792,36 +845,47 @@ def _softmax(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) ->
     return [_Prim("softmax", {})]
 
 
-def _zero_padding(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    value = config.get("padding", 1)
-    if isinstance(value, int):
-        pads = [value] * 4
-    elif all(isinstance(v, int) for v in value):
-        pads = [value[0], value[0], value[1], value[1]]
-    else:
-        (top, bottom), (left, right) = value
-        pads = [top, bottom, left, right]
-    padding: int | list[int] = pads[0] if len(set(pads)) == 1 else pads
-    return [_Prim("zeropad2d", {"padding": padding})]
+def _zero_padding(rank: int) -> _Convert:
+    """``ZeroPadding{1,2,3}D``: ``n``, one number per axis (2-D, 3-D), or ``[before, after]``
+    per axis (ZeroPadding1D's ``[before, after]`` is its one axis's pair) → the sides in
+    convcalc's order, one number if all agree: ``((1, 2), (0, 0))`` → ``[1, 2, 0, 0]``."""
 
-
-def _pooling(kind: str) -> Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Prim]]:
     def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-        kernel = _pair(config.get("pool_size", 2))
+        value = config.get("padding", 1)
+        if isinstance(value, int):
+            pairs = [[value, value]] * rank
+        elif rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+            pairs = [list(value)]
+        elif len(value) == rank and all(isinstance(v, int) for v in value):
+            pairs = [[v, v] for v in value]
+        elif len(value) == rank and all(isinstance(v, (list, tuple)) and len(v) == 2 for v in value):
+            pairs = [list(v) for v in value]
+        else:
+            raise _Unsupported(f"padding {value!r} is not a number, one per axis or [before, after] per axis")
+        pads = [int(p) for pair in pairs for p in pair]
+        padding: int | list[int] = pads[0] if len(set(pads)) == 1 else pads
+        return [_Prim(f"zeropad{rank}d", {"padding": padding})]
+
+    return convert
+
+
+def _pooling(kind: str, rank: int) -> _Convert:
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        kernel = _sizes(config.get("pool_size", 2), rank)
         options: dict[str, Any] = {"kernel": kernel}
-        stride = _pair(config["strides"]) if config.get("strides") is not None else kernel
+        stride = _sizes(config["strides"], rank) if config.get("strides") is not None else kernel
         if stride != kernel:
             options["stride"] = stride
         if _padding(config.get("padding", "valid")) == "same":
             options["padding"] = "same"
-            if kind == "avgpool2d":
+            if kind.startswith("avgpool"):
                 options["count_include_pad"] = False  # Keras averages over the pixels inside only
         return [_Prim(kind, options)]
 
     return convert
 
 
-def _global_pooling(kind: str) -> Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Prim]]:
+def _global_pooling(kind: str) -> _Convert:
     def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
         return [_Prim(kind, {"keepdims": True} if config.get("keepdims") else {})]
 
@@ -863,22 +927,50 @@ def _layer_scale(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]
     return [_Prim("scale", options)]
 
 
-def _upsampling(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
-    mode = str(config.get("interpolation", "nearest"))
-    if mode not in ("nearest", "bilinear"):
-        raise _Unsupported(f"interpolation {mode!r} is not nearest or bilinear")
-    options: dict[str, Any] = {"scale": _pair(config.get("size", 2))}
-    if mode != "nearest":
-        options["mode"] = mode
-    return [_Prim("upsample", options)]
+def _upsampling(rank: int) -> _Convert:
+    """``UpSampling{1,2,3}D`` → ``upsample`` (UpSampling1D and 3D repeat: nearest)."""
+
+    def convert(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:
+        mode = str(config.get("interpolation", "nearest"))
+        if mode not in ("nearest", "bilinear"):
+            raise _Unsupported(f"interpolation {mode!r} is not nearest or bilinear")
+        options: dict[str, Any] = {"scale": _sizes(config.get("size", 2), rank)}
+        if mode != "nearest":
+            options["mode"] = mode
+        return [_Prim("upsample", options)]
+
+    return convert
 
 
-_CLASSES: dict[str, Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Prim]]] = {
-    "Conv2D": _conv2d,
-    "Convolution2D": _conv2d,
-    "Conv2DTranspose": _conv2d_transpose,
-    "DepthwiseConv2D": _depthwise_conv2d,
-    "SeparableConv2D": _separable_conv2d,
+_RANKED: dict[str, Callable[[int], _Convert]] = {
+    "Conv{n}D": _conv,
+    "Convolution{n}D": _conv,
+    "Conv{n}DTranspose": _conv_transpose,
+    "Convolution{n}DTranspose": _conv_transpose,
+    "ZeroPadding{n}D": _zero_padding,
+    "MaxPooling{n}D": lambda n: _pooling(f"maxpool{n}d", n),
+    "MaxPool{n}D": lambda n: _pooling(f"maxpool{n}d", n),
+    "AveragePooling{n}D": lambda n: _pooling(f"avgpool{n}d", n),
+    "AvgPool{n}D": lambda n: _pooling(f"avgpool{n}d", n),
+    "GlobalAveragePooling{n}D": lambda n: _global_pooling(f"global_avgpool{n}d"),
+    "GlobalAvgPool{n}D": lambda n: _global_pooling(f"global_avgpool{n}d"),
+    "GlobalMaxPooling{n}D": lambda n: _global_pooling(f"global_maxpool{n}d"),
+    "GlobalMaxPool{n}D": lambda n: _global_pooling(f"global_maxpool{n}d"),
+    "UpSampling{n}D": _upsampling,
+    "SpatialDropout{n}D": lambda n: _dropout,
+}
+"""Keras classes that come in 1-D, 2-D and 3-D (``Conv1D``, ``Conv2D``, ``Conv3D``), by rank."""
+
+_RANKED_1D_2D: dict[str, Callable[[int], _Convert]] = {
+    "DepthwiseConv{n}D": _depthwise_conv,
+    "SeparableConv{n}D": _separable_conv,
+    "SeparableConvolution{n}D": _separable_conv,
+}
+"""Keras classes that come in 1-D and 2-D only (Keras has no DepthwiseConv3D)."""
+
+_CLASSES: dict[str, _Convert] = {
+    **{name.format(n=n): make(n) for name, make in _RANKED.items() for n in (1, 2, 3)},
+    **{name.format(n=n): make(n) for name, make in _RANKED_1D_2D.items() for n in (1, 2)},
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
     "GroupNormalization": _group_norm,
@@ -889,16 +981,6 @@ _CLASSES: dict[str, Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Pr
     "PReLU": _prelu,
     "ELU": _simple("elu", alpha="alpha"),
     "Softmax": _softmax,
-    "ZeroPadding2D": _zero_padding,
-    "MaxPooling2D": _pooling("maxpool2d"),
-    "MaxPool2D": _pooling("maxpool2d"),
-    "AveragePooling2D": _pooling("avgpool2d"),
-    "AvgPool2D": _pooling("avgpool2d"),
-    "GlobalAveragePooling2D": _global_pooling("global_avgpool2d"),
-    "GlobalAvgPool2D": _global_pooling("global_avgpool2d"),
-    "GlobalMaxPooling2D": _global_pooling("global_maxpool2d"),
-    "GlobalMaxPool2D": _global_pooling("global_maxpool2d"),
-    "UpSampling2D": _upsampling,
     "Add": _simple("add"),
     "Multiply": _simple("multiply"),
     "Concatenate": _concatenate,
@@ -907,7 +989,6 @@ _CLASSES: dict[str, Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Pr
     "Rescaling": _rescaling,
     "Normalization": _normalization,
     "Dropout": _dropout,
-    "SpatialDropout2D": _dropout,
     "LayerScale": _layer_scale,
     "StochasticDepth": _simple("drop_path", drop_path_rate="rate"),
     "Identity": _simple("identity"),
@@ -915,9 +996,13 @@ _CLASSES: dict[str, Callable[[_Reader, Mapping[str, Any], list[Shape]], list[_Pr
 """Keras layer classes → how each becomes convcalc layers."""
 
 _STATELESS = {
-    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "ZeroPadding2D", "MaxPooling2D", "MaxPool2D",
-    "AveragePooling2D", "AvgPool2D", "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPooling2D",
-    "GlobalMaxPool2D", "UpSampling2D", "Add", "Multiply", "Concatenate", "Reshape", "Flatten", "Rescaling",
-    "Dropout", "SpatialDropout2D", "StochasticDepth", "Identity", "TFOpLambda",
+    *(
+        name.format(n=n)
+        for name in _RANKED
+        if not name.startswith("Conv")
+        for n in (1, 2, 3)
+    ),
+    "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Add", "Multiply", "Concatenate", "Reshape", "Flatten",
+    "Rescaling", "Dropout", "StochasticDepth", "Identity", "TFOpLambda",
 }
 """Classes without weights, which may be called more than once."""
