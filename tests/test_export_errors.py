@@ -45,6 +45,23 @@ layers:
   - avgpool1d: {kernel: 3, ceil_mode: true, name: pool}
 """
 
+GAMMA_ONLY = """\
+input: [8, 8, 3]
+layers:
+  - conv2d: {filters: 4, kernel: 3}
+  - batchnorm2d: {center: false, name: bn}
+"""
+
+SYMBOLIC_FREEZE = """\
+input: [8, 8, 3]
+blocks:
+  unit: {layers: [conv2d: {filters: 4, kernel: 1}]}
+  pair:
+    params: {frozen: true}
+    layers: [unit: {name: a, trainable: $frozen}]
+layers: [pair]
+"""
+
 
 @pytest.mark.parametrize(
     ("text", "target", "message"),
@@ -70,6 +87,18 @@ layers:
             "<text>:3:5: layer 'pool' (avgpool1d): ceil_mode average pooling whose last window overhangs the input has no Keras "
             "counterpart (PyTorch leaves the overhang out of that window's divisor, Keras' valid pooling does not)",
             id="ceil-mode-in-keras",
+        ),
+        pytest.param(
+            GAMMA_ONLY, Target.PYTORCH,
+            "<text>:4:5: layer 'bn' (batchnorm2d): batch norm that learns only γ or only β (Keras' scale or center false) "
+            "has no PyTorch counterpart: nn.BatchNorm's affine learns both or neither",
+            id="gamma-only-batch-norm-in-pytorch",
+        ),
+        pytest.param(
+            SYMBOLIC_FREEZE, Target.KERAS,
+            "<text>:6:14: layer 'pair.a' (unit): a block instance whose trainable flag depends on a block parameter has no "
+            "Keras export; give trainable: false or true",
+            id="block-parameter-freezing-in-keras",
         ),
     ],
 )

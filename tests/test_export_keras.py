@@ -260,11 +260,28 @@ layers:
 """
 
 
-def test_frozen_block_instances_at_any_depth_are_frozen_in_keras(tmp_path: Path) -> None:
-    # in a sequential, inside another block and repeated: every frozen instance's
-    # weights are non-trainable in Keras, exactly as convcalc counts them
-    path = tmp_path / "frozen.yaml"
-    path.write_text(FROZEN_NESTED)
+GAMMA_OR_BETA = """\
+input: [8, 8, 3]
+blocks:
+  unit:
+    params: {learn_shift: true}
+    layers: [batchnorm2d: {center: $learn_shift, name: bn}]
+layers:
+  - conv2d: {filters: 4, kernel: 3}
+  - batchnorm2d: {scale: false, name: beta_only}
+  - batchnorm2d: {center: false, name: gamma_only}
+  - batchnorm2d: {affine: false, scale: true, name: neither}
+  - unit: {name: u, learn_shift: false}
+"""
+
+
+@pytest.mark.parametrize("text", [FROZEN_NESTED, GAMMA_OR_BETA], ids=["frozen-at-any-depth", "gamma-or-beta-only"])
+def test_small_networks_match_keras_layer_by_layer(text: str, tmp_path: Path) -> None:
+    # frozen block instances in a sequential, inside another block and repeated;
+    # batch norm learning γ only or β only (Keras' scale and center), also from a
+    # block parameter: every layer's weights as Keras counts them equal convcalc's
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
     summary = load(path)
     model = build(export_source(str(path), Target.KERAS).code)
     t = summary.totals

@@ -286,8 +286,12 @@ class _Writer:
                 f"epsilon={source(o.get('eps', 1e-5))}",
                 f"momentum={source(_keras_momentum(o.get('momentum', 0.1)))}",
             ]
-            if o.get("affine", True) is not True:
-                args += [f"center={source(o['affine'])}", f"scale={source(o['affine'])}"]
+            # γ is learned when affine and scale, β when affine and center (Keras' own two flags)
+            affine = o.get("affine", True)
+            for flag in ("center", "scale"):
+                learned = _both(affine, o.get(flag, True))
+                if learned is not True:
+                    args.append(f"{flag}={source(learned)}")
             return [f"layers.BatchNormalization({', '.join(args)}, name={name})"]
         if kind in ("layernorm", "groupnorm", "instancenorm"):
             if kind == "instancenorm" and o.get("track_running_stats"):
@@ -534,6 +538,18 @@ def place(steps: tuple[Step, ...]) -> str | None:
             )
         )
     return ".".join(parts)
+
+
+def _both(a: Any, b: Any) -> Any:
+    """``a and b`` for flags that may be block parameters (:class:`Sym`): a
+    value when one side decides it, else the expression."""
+    if a is False or b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return Sym(f"{a.src} and {b.src}")
 
 
 def _every_op(ops: list[Op]) -> list[Op]:

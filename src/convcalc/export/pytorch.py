@@ -193,6 +193,11 @@ class _Writer:
                 return f"nn.ZeroPad{n}d({p.src})"
             return f"nn.ZeroPad{n}d({_sides(p)})"
         if kind.startswith("batchnorm"):
+            if o.get("affine", True) is not False and (o.get("scale", True) is not True or o.get("center", True) is not True):
+                raise op.fail(
+                    "batch norm that learns only γ or only β (Keras' scale or center false) has no PyTorch "
+                    "counterpart: nn.BatchNorm's affine learns both or neither"
+                )
             # N×C and N×C×L are BatchNorm1d's; a kind's own rank otherwise (batchnorm2d is used on vectors too)
             dims = {1: 1, 2: 1, 3: 2, 4: 3}[x.rank]  # type: ignore[union-attr]
             return f"nn.BatchNorm{dims}d({cin}{_keywords(o, eps=1e-5, momentum=0.1, affine=True)})"
