@@ -335,8 +335,8 @@ ND_MAPPED = [
     ("keras1d", "up", ("upsample", {"scale": 2})),
     ("keras1d", "avgp", ("avgpool1d", {"kernel": 3, "stride": 2, "padding": "same", "count_include_pad": False})),
     ("keras1d", "sdrop", ("dropout", {"rate": 0.1})),
-    # only batchnorm2d (which takes any rank) carries Keras' center / scale
-    ("keras1d", "bn_scale_only", ("batchnorm2d", {"eps": 0.001, "momentum": 0.01, "center": False})),
+    # Keras' center / scale on the kind of the input's rank
+    ("keras1d", "bn_scale_only", ("batchnorm1d", {"eps": 0.001, "momentum": 0.01, "center": False})),
     ("keras1d", "gmax", ("global_maxpool1d", {"keepdims": True})),
     ("keras1d", "frozen", ("conv1d", {"filters": 8, "kernel": 1, "trainable": False})),
     ("keras1d", "gap", ("global_avgpool1d", {})),

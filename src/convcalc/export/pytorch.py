@@ -193,7 +193,8 @@ class _Writer:
                 return f"nn.ZeroPad{n}d({p.src})"
             return f"nn.ZeroPad{n}d({_sides(p)})"
         if kind.startswith("batchnorm"):
-            if o.get("affine", True) is not False and (o.get("scale", True) is not True or o.get("center", True) is not True):
+            scale, center = o.get("scale", True), o.get("center", True)  # Keras' γ and β flags
+            if o.get("affine", True) is not False and (scale is not True or center is not True):
                 raise op.fail(
                     "batch norm that learns only γ or only β (Keras' scale or center false) has no PyTorch "
                     "counterpart: nn.BatchNorm's affine learns both or neither"

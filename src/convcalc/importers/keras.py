@@ -24,9 +24,7 @@ Every Keras layer becomes one or a few convcalc layers named after it, with
 the same rules as their 2-D siblings, with the rank as an argument; a causal
 Conv1D pads dilation·(k − 1) zeros before the sequence only.
 ``BatchNormalization`` becomes ``batchnorm1d`` (features or L×C), ``batchnorm2d``
-or ``batchnorm3d`` by its input's rank, except that ``center=False`` or
-``scale=False`` alone keep ``batchnorm2d``, the one kind with those options
-(it takes any rank, as Keras' layer does).
+or ``batchnorm3d`` by its input's rank, with Keras' ``center`` and ``scale``.
 
 A nested model (``Functional`` or ``Sequential`` inside a ``Functional``)
 becomes a ``sequential`` container with the nested model's name, so its layers
@@ -761,10 +759,9 @@ def _batch_norm(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape])
         options["affine"] = False
     elif not (center and scale):
         options["center" if not center else "scale"] = False  # β only (InceptionV3) or γ only
-    # batchnorm1d (features or L×C), 2d or 3d by the input's rank; only batchnorm2d, which
-    # takes any rank as Keras does, carries center / scale, so it serves the rest.
+    # batchnorm1d (features or L×C), 2d or 3d by the input's rank
     kind = {0: "batchnorm1d", 1: "batchnorm1d", 3: "batchnorm3d"}.get(shapes[0].spatial_rank, "batchnorm2d")
-    return [_Prim("batchnorm2d" if "center" in options or "scale" in options else kind, options)]
+    return [_Prim(kind, options)]
 
 
 def _layer_norm(reader: _Reader, config: Mapping[str, Any], shapes: list[Shape]) -> list[_Prim]:

@@ -25,7 +25,7 @@ from ..errors import ShapeError
 from ..shapes import Shape
 from .base import LayerResult, option
 from .conv import _ConvNd, _ConvTransposeNd
-from .norm import _EPS_DOC, _affine, _BatchNorm, _bn_momentum
+from .norm import _EPS_DOC, _affine, _BatchNorm, _bn_momentum, _center, _scale
 from .options import (
     Padding,
     flag,
@@ -297,6 +297,8 @@ class BatchNorm1d(_BatchNorm):
     affine: bool = _affine
     eps: float = option(positive_number, 1e-5, _EPS_DOC)
     momentum: float | None = _bn_momentum
+    scale: bool = _scale
+    center: bool = _center
 
     def check(self, x: Shape) -> None:
         if x.rank > 2:
@@ -313,6 +315,8 @@ class BatchNorm3d(_BatchNorm):
     affine: bool = _affine
     eps: float = option(positive_number, 1e-5, _EPS_DOC)
     momentum: float | None = _bn_momentum
+    scale: bool = _scale
+    center: bool = _center
 
     def check(self, x: Shape) -> None:
         x.require_spatial(self.kind, 3)

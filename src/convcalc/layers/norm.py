@@ -94,6 +94,8 @@ class _BatchNorm(_Norm):
 
 
 _bn_momentum = option(optional(_momentum), 0.1, "running-statistics update rate (PyTorch's convention)")
+_scale = option(flag, True, "learn γ (Keras' scale; false trains only β)")
+_center = option(flag, True, "learn β (Keras' center; false trains only γ)")
 
 
 class BatchNorm2d(_BatchNorm):
@@ -104,8 +106,8 @@ class BatchNorm2d(_BatchNorm):
     affine: bool = _affine
     eps: float = option(positive_number, 1e-5, _EPS_DOC)
     momentum: float | None = _bn_momentum
-    scale: bool = option(flag, True, "learn γ (Keras' scale; false trains only β)")
-    center: bool = option(flag, True, "learn β (Keras' center; false trains only γ)")
+    scale: bool = _scale
+    center: bool = _center
 
 
 class LayerNorm(_Norm):
