@@ -319,44 +319,33 @@ def test_receptive_field_matches_the_gradient_in_1d() -> None:
         assert got == ((hit[0], hit[-1]) if hit else None), o
 
 
-# ---------------------------------------------------------------- check's dropped-pixel rule per axis
+# ---------------------------------------------------------------- check's window rules per axis
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "code", "message"),
     [
-        ("input: [10, 4]\nlayers: [conv1d: {filters: 4, kernel: 3, stride: 2}]\n",
+        # L: (10 − 3)/2 + 1 = 4.5 → 4 windows reach position 8; position 9 unread. D: (9 − 2)/2 + 1 = 4.5
+        ("input: [10, 4]\nlayers: [conv1d: {filters: 4, kernel: 3, stride: 2}]\n", "CC201",
          "layer 'conv1d' (conv1d): rounding down leaves the last input position of L=10 read by no window"),
-        ("input: [9, 8, 8, 3]\nlayers: [maxpool3d: {kernel: 2}]\n",
+        ("input: [9, 8, 8, 3]\nlayers: [maxpool3d: {kernel: 2}]\n", "CC201",
          "layer 'maxpool3d' (maxpool3d): rounding down leaves the last input plane of D=9 read by no window"),
-        ("input: [9, 9, 9, 3]\nlayers: [maxpool3d: {kernel: 2}]\n",
+        ("input: [9, 9, 9, 3]\nlayers: [maxpool3d: {kernel: 2}]\n", "CC201",
          "layer 'maxpool3d' (maxpool3d): rounding down leaves the last input plane of D=9 and the last input row "
          "of H=9 and the last input column of W=9 read by no window"),
-    ],
-    ids=["1d", "3d-depth", "3d-all"],
-)  # fmt: skip
-def test_cc201_per_axis(tmp_path: Path, text: str, message: str) -> None:
-    # L: (10 − 3)/2 + 1 = 4.5 → 4 windows reach position 8; position 9 unread. D: (9 − 2)/2 + 1 = 4.5
-    path = tmp_path / "net.yaml"
-    path.write_text(text)
-    assert [(f.code, f.message) for f in check_file(str(path))] == [("CC201", message)]
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("input: [4, 8]\nlayers: [adaptive_avgpool1d: {output_size: 6}]\n",
+        # torch's adaptive pools accept a larger output and repeat inputs:
+        # AdaptiveAvgPool1d(6) on 4 samples reads sample 0 twice
+        ("input: [4, 8]\nlayers: [adaptive_avgpool1d: {output_size: 6}]\n", "CC202",
          "layer 'adaptive_avgpool1d' (adaptive_avgpool1d): output 6 is larger than its 4 input, so windows repeat positions"),
-        ("input: [2, 8, 8, 3]\nlayers: [adaptive_maxpool3d: {output_size: [4, 8, 8]}]\n",
+        ("input: [2, 8, 8, 3]\nlayers: [adaptive_maxpool3d: {output_size: [4, 8, 8]}]\n", "CC202",
          "layer 'adaptive_maxpool3d' (adaptive_maxpool3d): output 4×8×8 is larger than its 2×8×8 input, so windows repeat voxels"),
-        ("input: [7, 7, 3]\nlayers: [adaptive_avgpool2d: {output_size: [7, 9]}]\n",
+        ("input: [7, 7, 3]\nlayers: [adaptive_avgpool2d: {output_size: [7, 9]}]\n", "CC202",
          "layer 'adaptive_avgpool2d' (adaptive_avgpool2d): output 7×9 is larger than its 7×7 input, so windows repeat pixels"),
     ],
-    ids=["1d", "3d-depth", "2d-width"],
+    ids=["cc201-1d", "cc201-3d-depth", "cc201-3d-all", "cc202-1d", "cc202-3d-depth", "cc202-2d-width"],
 )  # fmt: skip
-def test_cc202_adaptive_pool_larger_than_its_input_per_axis(tmp_path: Path, text: str, message: str) -> None:
-    # torch's adaptive pools accept it and repeat inputs: AdaptiveAvgPool1d(6) on 4 samples reads sample 0 twice
+def test_window_findings_per_axis(tmp_path: Path, text: str, code: str, message: str) -> None:
     path = tmp_path / "net.yaml"
     path.write_text(text)
-    assert [(f.code, f.message) for f in check_file(str(path))] == [("CC202", message)]
+    assert [(f.code, f.message) for f in check_file(str(path))] == [(code, message)]
 
 
 def test_cc201_forgives_zeropad3d_planes(tmp_path: Path) -> None:
